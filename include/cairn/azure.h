@@ -1,0 +1,281 @@
+/**
+ * @file cairn/azure.h
+ * @brief Azure Blob Storage: accounts, credentials, URIs, blob operations
+ *        and streaming transfers.
+ *
+ * This module knows nothing of artifacts, stacks or pipelines; a C
+ * program can use it on its own.  Every function returns 0 or a negative
+ * cairn_result with the message in cairn_error_last().
+ */
+#ifndef CAIRN_AZURE_H
+#define CAIRN_AZURE_H
+
+#include <stdint.h>
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The x-ms-version every request sends. */
+#define CAIRN_AZURE_API_VERSION "2023-11-03"
+
+/* ------------------------------------------------------------------ */
+/* URIs                                                                */
+/* ------------------------------------------------------------------ */
+
+/**
+ * A parsed artifact-store URI.  Accepted forms (the one list):
+ * `az://C[/P]`, `abfs://C[/P]`, `abfss://C[/P]`, each also as
+ * `SCHEME://C@ACCOUNT.blob.SUFFIX[/P]` or `SCHEME://C@ACCOUNT.dfs.SUFFIX[/P]`.
+ * Empty strings, never NULL, for absent parts.  Dispose with
+ * cairn_azure_uri_dispose().
+ */
+typedef struct {
+  char *scheme;    /**< "az", "abfs" or "abfss" */
+  char *container; /**< 3-63 chars: lowercase letters, digits, hyphens */
+  char *account;   /**< from `C@ACCOUNT.host`, else "" */
+  char *suffix;    /**< endpoint suffix ("core.windows.net"), else "" */
+  char *path;      /**< path inside the container, no leading '/' */
+} cairn_azure_uri;
+
+/**
+ * Parse @p uri.  Returns 0, or CAIRN_EINVAL with a message that names the
+ * problem (the container rule broken, or the list of accepted forms).
+ */
+CAIRN_EXTERN(int) cairn_azure_uri_parse(cairn_azure_uri *out,
+                                        const char *uri);
+CAIRN_EXTERN(void) cairn_azure_uri_dispose(cairn_azure_uri *uri);
+
+/**
+ * Check a container name.  Returns 0, or CAIRN_EINVAL naming the
+ * container and the rule it breaks.
+ */
+CAIRN_EXTERN(int) cairn_azure_container_name_check(const char *name);
+
+/* ------------------------------------------------------------------ */
+/* Accounts and credentials                                            */
+/* ------------------------------------------------------------------ */
+
+/** An account endpoint with the credential that reaches it.  Opaque. */
+typedef struct cairn_azure_account cairn_azure_account;
+
+/** How requests are authorised. */
+typedef enum {
+  CAIRN_AZURE_AUTH_ANONYMOUS = 0,
+  CAIRN_AZURE_AUTH_SHARED_KEY,
+  CAIRN_AZURE_AUTH_SAS,
+  CAIRN_AZURE_AUTH_BEARER
+} cairn_azure_auth;
+
+/**
+ * Parse a connection string: segments split on ';', each on its first
+ * '='; keys case-insensitive; whitespace and one pair of double quotes
+ * around a value removed; empty segments ignored.  Keys: AccountName,
+ * AccountKey, BlobEndpoint, EndpointSuffix, DefaultEndpointsProtocol,
+ * SharedAccessSignature, UseDevelopmentStorage, DevelopmentStorageProxyUri.
+ * A key that is not valid base64 is refused.  When both AccountKey and
+ * SharedAccessSignature are given, the key is used.
+ */
+CAIRN_EXTERN(int) cairn_azure_account_from_connection_string(
+    cairn_azure_account **out, const char *connection_string);
+
+/**
+ * An account reached with its name and key (Shared Key signing).
+ * @param endpoint [nullable] blob endpoint; NULL means
+ *        https://NAME.blob.core.windows.net
+ */
+CAIRN_EXTERN(int) cairn_azure_account_from_key(cairn_azure_account **out,
+                                               const char *name,
+                                               const char *key_base64,
+                                               const char *endpoint);
+
+/**
+ * An account reached with a SAS token (with or without a leading '?').
+ * @param name [nullable] taken from the endpoint's host when NULL
+ * @param endpoint [nullable] as for cairn_azure_account_from_key()
+ */
+CAIRN_EXTERN(int) cairn_azure_account_from_sas(cairn_azure_account **out,
+                                               const char *name,
+                                               const char *sas,
+                                               const char *endpoint);
+
+/**
+ * An account from the environment, in this fixed order:
+ * AZURE_STORAGE_CONNECTION_STRING; AZURE_STORAGE_ACCOUNT_NAME (alias
+ * AZURE_STORAGE_ACCOUNT) with AZURE_STORAGE_ACCOUNT_KEY (alias
+ * AZURE_STORAGE_KEY); with AZURE_STORAGE_SAS_TOKEN.  The endpoint is
+ * AZURE_STORAGE_BLOB_ENDPOINT when set.  Returns CAIRN_EAUTH with a
+ * message listing the variables when none is usable.
+ */
+CAIRN_EXTERN(int) cairn_azure_account_from_env(cairn_azure_account **out);
+
+CAIRN_EXTERN(void) cairn_azure_account_free(cairn_azure_account *account);
+
+/** The account name (borrowed). */
+CAIRN_EXTERN(const char *) cairn_azure_account_name(
+    const cairn_azure_account *account);
+/** The blob endpoint without a trailing '/' (borrowed). */
+CAIRN_EXTERN(const char *) cairn_azure_account_endpoint(
+    const cairn_azure_account *account);
+CAIRN_EXTERN(cairn_azure_auth) cairn_azure_account_auth(
+    const cairn_azure_account *account);
+/**
+ * Where the credential came from, for users: "AZURE_STORAGE_CONNECTION_STRING
+ * (shared key)", never a secret value.  Borrowed.
+ */
+CAIRN_EXTERN(const char *) cairn_azure_account_source(
+    const cairn_azure_account *account);
+
+/* ------------------------------------------------------------------ */
+/* Client and blob operations                                          */
+/* ------------------------------------------------------------------ */
+
+/** Transfer settings; zero fields take the defaults. */
+typedef struct {
+  unsigned max_concurrency; /**< parallel requests (default 16) */
+  uint64_t block_size;      /**< bytes per block (default 8 MiB) */
+  uint64_t single_put_max;  /**< one Put Blob up to here (default 8 MiB) */
+  int content_md5;          /**< send Content-MD5 on each request */
+} cairn_azure_transfer_options;
+
+/**
+ * A client for one account: one connection pool and retry policy.
+ * Not thread-safe; use one per thread.  Opaque.
+ */
+typedef struct cairn_azure_client cairn_azure_client;
+
+/**
+ * A client over @p account (borrowed: it must outlive the client).
+ * @param options [nullable] defaults when NULL
+ */
+CAIRN_EXTERN(int) cairn_azure_client_new(
+    cairn_azure_client **out, const cairn_azure_account *account,
+    const cairn_azure_transfer_options *options);
+CAIRN_EXTERN(void) cairn_azure_client_free(cairn_azure_client *client);
+
+/** What a blob or a listing entry is. */
+typedef struct {
+  char *name;            /**< full blob name (or prefix, ending in '/') */
+  uint64_t size;
+  int64_t last_modified; /**< seconds since the epoch */
+  char etag[64];
+  int is_prefix;         /**< a virtual directory from a delimiter listing */
+  int is_dir_marker;     /**< metadata hdi_isfolder=true (any case) */
+  char sha256[65];       /**< metadata cairnsha256 when present, else "" */
+} cairn_azure_blob_info;
+
+CAIRN_EXTERN(void) cairn_azure_blob_info_dispose(cairn_azure_blob_info *info);
+
+/** Create a container; CAIRN_EEXISTS when it is there already. */
+CAIRN_EXTERN(int) cairn_azure_container_create(cairn_azure_client *client,
+                                               const char *container);
+/** 0 when the container exists, CAIRN_ENOTFOUND when it does not. */
+CAIRN_EXTERN(int) cairn_azure_container_exists(cairn_azure_client *client,
+                                               const char *container);
+CAIRN_EXTERN(int) cairn_azure_container_delete(cairn_azure_client *client,
+                                               const char *container);
+
+/** Properties of one blob; CAIRN_ENOTFOUND naming it when missing. */
+CAIRN_EXTERN(int) cairn_azure_blob_properties(cairn_azure_client *client,
+                                              const char *container,
+                                              const char *name,
+                                              cairn_azure_blob_info *out);
+
+/** Listing callback; return non-zero to stop (that value is returned). */
+typedef int (*cairn_azure_list_cb)(const cairn_azure_blob_info *entry,
+                                   void *payload);
+
+/**
+ * List blobs under @p prefix, following every page.  With a
+ * @p delimiter ("/"), entries below the next delimiter come back once as
+ * prefixes.  Metadata is included, so markers are recognised.
+ */
+CAIRN_EXTERN(int) cairn_azure_list(cairn_azure_client *client,
+                                   const char *container, const char *prefix,
+                                   const char *delimiter,
+                                   cairn_azure_list_cb cb, void *payload);
+
+/** Blob write flags. */
+#define CAIRN_AZURE_CREATE_ONLY 1u /**< If-None-Match: *, CAIRN_EEXISTS */
+#define CAIRN_AZURE_DIR_MARKER 2u  /**< metadata hdi_isfolder=true */
+
+/** Put a small blob from memory in one request. */
+CAIRN_EXTERN(int) cairn_azure_blob_put(cairn_azure_client *client,
+                                       const char *container,
+                                       const char *name, const void *data,
+                                       size_t len, unsigned flags);
+
+/** Read a whole small blob into memory (free() *out). */
+CAIRN_EXTERN(int) cairn_azure_blob_get(cairn_azure_client *client,
+                                       const char *container,
+                                       const char *name, char **out,
+                                       size_t *outlen);
+
+/** Delete one blob; CAIRN_ENOTFOUND when missing. */
+CAIRN_EXTERN(int) cairn_azure_blob_delete(cairn_azure_client *client,
+                                          const char *container,
+                                          const char *name);
+
+/**
+ * Server-side copy within the account.  With CAIRN_AZURE_CREATE_ONLY in
+ * @p flags the copy fails with CAIRN_EEXISTS when @p dst exists.
+ */
+CAIRN_EXTERN(int) cairn_azure_blob_copy(cairn_azure_client *client,
+                                        const char *container,
+                                        const char *src, const char *dst,
+                                        unsigned flags);
+
+/**
+ * Upload a local file: one Put Blob when small, else blocks sent in
+ * parallel and committed once.  The SHA-256 of the file is computed in
+ * the same pass, stored as metadata cairnsha256 and written as hex to
+ * @p sha256_hex [nullable].
+ */
+CAIRN_EXTERN(int) cairn_azure_blob_upload_file(cairn_azure_client *client,
+                                               const char *container,
+                                               const char *name,
+                                               const char *local_path,
+                                               unsigned flags,
+                                               char sha256_hex[65]);
+
+/**
+ * Download a blob to a local file with parallel ranged reads written in
+ * place.  The SHA-256 is computed on the way and, when the blob carries
+ * cairnsha256, checked (CAIRN_EINTEGRITY on mismatch).
+ */
+CAIRN_EXTERN(int) cairn_azure_blob_download_file(cairn_azure_client *client,
+                                                 const char *container,
+                                                 const char *name,
+                                                 const char *local_path,
+                                                 char sha256_hex[65]);
+
+/* Streaming readers and writers with bounded memory. */
+typedef struct cairn_azure_reader cairn_azure_reader;
+typedef struct cairn_azure_writer cairn_azure_writer;
+
+CAIRN_EXTERN(int) cairn_azure_reader_open(cairn_azure_reader **out,
+                                          cairn_azure_client *client,
+                                          const char *container,
+                                          const char *name);
+/** Read up to @p len bytes; *nread == 0 at the end. */
+CAIRN_EXTERN(int) cairn_azure_reader_read(cairn_azure_reader *r, void *buf,
+                                          size_t len, size_t *nread);
+CAIRN_EXTERN(void) cairn_azure_reader_close(cairn_azure_reader *r);
+
+CAIRN_EXTERN(int) cairn_azure_writer_open(cairn_azure_writer **out,
+                                          cairn_azure_client *client,
+                                          const char *container,
+                                          const char *name, unsigned flags);
+CAIRN_EXTERN(int) cairn_azure_writer_write(cairn_azure_writer *w,
+                                           const void *data, size_t len);
+/** Commit the blob.  The writer is freed whatever the result. */
+CAIRN_EXTERN(int) cairn_azure_writer_close(cairn_azure_writer *w);
+/** Drop the blob being written (nothing is committed). */
+CAIRN_EXTERN(void) cairn_azure_writer_abort(cairn_azure_writer *w);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

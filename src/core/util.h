@@ -1,0 +1,59 @@
+/*
+ * Time, paths, files and YAML, for every layer.
+ */
+#ifndef CAIRN_CORE_UTIL_H
+#define CAIRN_CORE_UTIL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "core/buf.h"
+
+/* Seconds since the epoch, wall clock. */
+int64_t cairn_time_now(void);
+/* Monotonic milliseconds, for durations and deadlines. */
+int64_t cairn_time_monotonic_ms(void);
+/* RFC 1123 date ("Thu, 03 Dec 2026 19:21:29 GMT") into @p out (30+). */
+void cairn_time_rfc1123(char *out, size_t outlen, int64_t t);
+/* ISO 8601 UTC ("2026-12-03T19:21:29Z") into @p out (21+). */
+void cairn_time_iso8601(char *out, size_t outlen, int64_t t);
+/* Parse ISO 8601 UTC ("...Z", fractions allowed); CAIRN_EINVAL if bad. */
+int cairn_time_parse_iso8601(int64_t *out, const char *text);
+/* Parse an RFC 1123 date; CAIRN_EINVAL if bad. */
+int cairn_time_parse_rfc1123(int64_t *out, const char *text);
+
+/*
+ * Join two path parts with exactly one '/' between them, as a new
+ * string (free()).  An empty part is skipped.
+ */
+char *cairn_path_join(const char *a, const char *b);
+/* The last component of @p path, borrowed from it. */
+const char *cairn_path_basename(const char *path);
+/* Make @p path absolute against the working folder (free()). */
+char *cairn_path_absolute(const char *path);
+/* mkdir -p; 0 when the folder exists afterwards. */
+int cairn_mkdirs(const char *path, int mode);
+/* Read a whole local file (at most @p limit bytes; 0 = no limit). */
+int cairn_file_read(cairn_buf *out, const char *path, size_t limit);
+/*
+ * Write @p len bytes to @p path atomically (a temporary file renamed
+ * over it) with permissions @p mode.
+ */
+int cairn_file_write_atomic(const char *path, const void *data, size_t len,
+                            int mode);
+
+/*
+ * Parse YAML text (one document) into a jansson value (new reference).
+ * Scalars become strings, except that plain scalars that read as
+ * integers, reals, true/false or null become those.  Errors give the
+ * line and column, with @p source (a file name) in front.
+ */
+int cairn_yaml_parse(json_t **out, const char *text, size_t len,
+                     const char *source);
+
+/* getenv, but NULL for a variable that is set and empty. */
+const char *cairn_getenv(const char *name);
+
+#endif
