@@ -10,6 +10,7 @@
 #ifndef CAIRN_STORE_STORE_H
 #define CAIRN_STORE_STORE_H
 
+#include <cairn/common.h>
 #include <jansson.h>
 #include <stdint.h>
 
