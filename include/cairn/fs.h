@@ -86,11 +86,12 @@ CAIRN_EXTERN(void) cairn_fs_abort(cairn_fs_file *f);
 /** Entry types for stat and walk. */
 typedef enum { CAIRN_FS_FILE = 1, CAIRN_FS_DIR = 2 } cairn_fs_type;
 
+/** What cairn_fs_stat() reports about a path. */
 typedef struct {
   cairn_fs_type type;
   uint64_t size;         /**< bytes; 0 for directories */
   int64_t mtime;         /**< seconds since the epoch, 0 if unknown */
-} cairn_fs_stat;
+} cairn_fs_info;
 
 /** A list of strings owned by the caller; empty it with _dispose. */
 typedef struct {
@@ -110,7 +111,8 @@ CAIRN_EXTERN(int) cairn_fs_exists(cairn_fs *fs, const char *path, int *out);
 CAIRN_EXTERN(int) cairn_fs_isdir(cairn_fs *fs, const char *path, int *out);
 /**
  * Full paths matching @p pattern (`*`, `?`, `[...]` within one level,
- * `**` for any depth), sorted.  Directory markers are not files.
+ * `**` for any depth), sorted.  Files and directories match alike, as
+ * on a disk; a directory marker is a directory, never a file.
  */
 CAIRN_EXTERN(int) cairn_fs_glob(cairn_fs *fs, const char *pattern,
                                 cairn_fs_list *out);
@@ -131,8 +133,9 @@ CAIRN_EXTERN(int) cairn_fs_rename(cairn_fs *fs, const char *src,
                                   const char *dst, int overwrite);
 /** Delete a directory and everything under it. */
 CAIRN_EXTERN(int) cairn_fs_rmtree(cairn_fs *fs, const char *path);
+/** What @p path is; CAIRN_ENOTFOUND naming it when missing. */
 CAIRN_EXTERN(int) cairn_fs_stat(cairn_fs *fs, const char *path,
-                                cairn_fs_stat *out);
+                                cairn_fs_info *out);
 /** Size of a file in bytes. */
 CAIRN_EXTERN(int) cairn_fs_size(cairn_fs *fs, const char *path,
                                 uint64_t *out);
