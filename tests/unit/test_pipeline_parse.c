@@ -1,0 +1,258 @@
+/*
+ * Pipeline files: a good file parsed in full, and each mistake refused
+ * with a message naming the step and the key.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/util.h"
+#include "pipeline/pipeline.h"
+
+static int parse(cairn_pipeline **out, const char *yaml)
+{
+  return cairn_pipeline_parse(out, yaml, strlen(yaml), "p.yaml", "/tmp");
+}
+
+static void test_good_file(void **state)
+{
+  const char *yaml =
+    "name: demo\n"
+    "steps:\n"
+    "  load:\n"
+    "    run: echo load\n"
+    "    outputs: [train, test]\n"
+    "  prep:\n"
+    "    run: echo prep\n"
+    "    outputs: {features: feats}\n"
+    "  train:\n"
+    "    run: echo train\n"
+    "    inputs: {data: load.train, f: prep.features}\n"
+    "    outputs: [model.pkl]\n"
+    "    env: {SEED: 42, NAME: x, R: 0.5, B: true}\n"
+    "    timeout: 30\n"
+    "  evaluate:\n"
+    "    run: echo eval\n"
+    "    inputs: {model: train.model.pkl, test: load.test}\n";
+  cairn_pipeline *p = NULL;
+  const cairn_pipeline_step *t;
+
+  (void)state;
+  assert_int_equal(parse(&p, yaml), 0);
+  assert_string_equal(p->name, "demo");
+  assert_string_equal(p->dir, "/tmp");
+  assert_int_equal(p->nsteps, 4);
+  assert_int_equal(p->nlevels, 3);
+  assert_string_equal(p->steps[0].outputs[0].artifact, "demo::load::train");
+  assert_string_equal(p->steps[1].outputs[0].artifact, "feats");
+
+  t = &p->steps[2];
+  assert_string_equal(t->name, "train");
+  assert_int_equal(t->ninputs, 2);
+  assert_string_equal(t->inputs[0].name, "data");
+  assert_string_equal(t->inputs[0].step, "load");
+  assert_string_equal(t->inputs[0].output, "train");
+  assert_int_equal(t->inputs[1].step_index, 1);
+  assert_int_equal(t->ndeps, 2);
+  assert_int_equal(t->timeout, 30);
+  assert_int_equal(t->nenv, 4);
+  assert_string_equal(t->env[0].key, "SEED");
+  assert_string_equal(t->env[0].value, "42");
+  assert_string_equal(t->env[2].value, "0.5");
+  assert_string_equal(t->env[3].value, "true");
+
+  /* The output name with a dot resolves against the step's outputs. */
+  assert_string_equal(p->steps[3].inputs[0].step, "train");
+  assert_string_equal(p->steps[3].inputs[0].output, "model.pkl");
+  assert_int_equal(p->steps[3].level, 2);
+  assert_int_equal(p->steps[3].ndeps, 2);
+
+  assert_int_equal(p->order[0], 0);
+  assert_int_equal(p->order[1], 1);
+  assert_int_equal(p->order[2], 2);
+  assert_int_equal(p->order[3], 3);
+  assert_int_equal(cairn_pipeline_step_index(p, "train"), 2);
+  assert_int_equal(cairn_pipeline_step_index(p, "nope"), -1);
+  cairn_pipeline_free(p);
+}
+
+static void test_order_by_level(void **state)
+{
+  /* Declared last, used first: the order follows dependencies. */
+  const char *yaml =
+    "name: p\nsteps:\n"
+    "  b: {run: x, inputs: {i: a.o}}\n"
+    "  c: {run: x}\n"
+    "  a: {run: x, outputs: [o]}\n";
+  cairn_pipeline *p = NULL;
+
+  (void)state;
+  assert_int_equal(parse(&p, yaml), 0);
+  assert_int_equal(p->nlevels, 2);
+  assert_int_equal(p->order[0], 1);  /* c */
+  assert_int_equal(p->order[1], 2);  /* a */
+  assert_int_equal(p->order[2], 0);  /* b */
+  assert_int_equal(p->steps[0].level, 1);
+  cairn_pipeline_free(p);
+}
+
+static void test_env_name(void **state)
+{
+  char *n = cairn_pipeline_env_name("CAIRN_INPUT_", "my-data.csv");
+
+  (void)state;
+  assert_string_equal(n, "CAIRN_INPUT_MY_DATA_CSV");
+  free(n);
+}
+
+/* Each bad file: the code and words the message must contain. */
+static void expect_error(const char *yaml, const char *w1, const char *w2)
+{
+  cairn_pipeline *p = NULL;
+  const char *msg;
+
+  assert_int_equal(parse(&p, yaml), CAIRN_EINVAL);
+  assert_null(p);
+  msg = cairn_error_last()->message;
+  if (!strstr(msg, w1) || (w2 && !strstr(msg, w2)))
+    fail_msg("message '%s' lacks '%s' / '%s'", msg, w1, w2 ? w2 : "");
+  assert_non_null(strstr(msg, "p.yaml"));
+}
+
+static void test_cycle(void **state)
+{
+  (void)state;
+  expect_error("name: p\nsteps:\n"
+               "  a: {run: x, inputs: {i: c.o}, outputs: [o]}\n"
+               "  b: {run: x, inputs: {i: a.o}, outputs: [o]}\n"
+               "  c: {run: x, inputs: {i: b.o}, outputs: [o]}\n"
+               "  d: {run: x}\n",
+               "cycle", "a -> b -> c -> a");
+  expect_error("name: p\nsteps:\n"
+               "  a: {run: x, inputs: {i: a.o}, outputs: [o]}\n",
+               "cycle: a -> a", NULL);
+}
+
+static void test_missing_step_and_output(void **state)
+{
+  (void)state;
+  expect_error("name: p\nsteps:\n"
+               "  a: {run: x, inputs: {data: nope.o}}\n",
+               "step 'a': input 'data'", "step 'nope', which does not");
+  expect_error("name: p\nsteps:\n"
+               "  a: {run: x, outputs: [o1, o2]}\n"
+               "  b: {run: x, inputs: {data: a.zz}}\n",
+               "no such output", "its outputs: o1, o2");
+  expect_error("name: p\nsteps:\n"
+               "  a: {run: x, inputs: {data: a}}\n",
+               "step.output", NULL);
+}
+
+static void test_unknown_keys(void **state)
+{
+  (void)state;
+  expect_error("name: p\nsteps:\n  a: {run: x, output: [o]}\n",
+               "step 'a': unknown key 'output'", "valid keys: run, code");
+  expect_error("name: p\nstep:\n  a: {run: x}\n",
+               "unknown key 'step'", "valid keys: name");
+}
+
+static void test_missing_run(void **state)
+{
+  (void)state;
+  expect_error("name: p\nsteps:\n  a: {outputs: [o]}\n",
+               "step 'a': missing 'run'", NULL);
+  expect_error("name: p\nsteps:\n  a:\n", "step 'a' must be a mapping",
+               NULL);
+}
+
+static void test_bad_outputs(void **state)
+{
+  (void)state;
+  expect_error("name: p\nsteps:\n  a: {run: x, outputs: model}\n",
+               "step 'a': 'outputs' must be", NULL);
+  expect_error("name: p\nsteps:\n  a: {run: x, outputs: [o, o]}\n",
+               "output 'o' is listed twice", NULL);
+  expect_error("name: p\nsteps:\n  a: {run: x, outputs: [a/b]}\n",
+               "bad output name 'a/b'", NULL);
+  expect_error("name: p\nsteps:\n  a: {run: x, outputs: [[1]]}\n",
+               "output 1 must be a name", NULL);
+  expect_error("name: p\nsteps:\n  a: {run: x, outputs: {m: art}}\n"
+               "  b: {run: x, outputs: {n: art}}\n",
+               "artifact name 'art' is used", "step 'b'");
+  expect_error("name: p\nsteps:\n  a: {run: x, outputs: [o-x, o_x]}\n",
+               "same variable", NULL);
+}
+
+static void test_bad_names_and_values(void **state)
+{
+  (void)state;
+  expect_error("name: 'a b'\nsteps:\n  a: {run: x}\n", "'name'", NULL);
+  expect_error("steps:\n  a: {run: x}\n", "'name'", NULL);
+  expect_error("name: p\nsteps:\n  'a/b': {run: x}\n", "bad step name",
+               NULL);
+  expect_error("name: p\nsteps: {}\n", "at least one step", NULL);
+  expect_error("name: p\nsteps:\n  a: {run: x, timeout: soon}\n",
+               "step 'a': 'timeout'", NULL);
+  expect_error("name: p\nsteps:\n  a: {run: x, env: {K: [1]}}\n",
+               "env: 'K' must be text", NULL);
+  expect_error("name: p\nsteps:\n  a: {run: x, code: [nope.py]}\n",
+               "code file 'nope.py' not found", NULL);
+  expect_error("- a\n", "a pipeline file is a mapping", NULL);
+}
+
+static void test_load_file(void **state)
+{
+  char dir[] = "/tmp/cairn-parse-test-XXXXXX";
+  char *path, *code;
+  cairn_pipeline *p = NULL;
+  FILE *f;
+
+  (void)state;
+  assert_non_null(mkdtemp(dir));
+  path = cairn_path_join(dir, "pipeline.yaml");
+  code = cairn_path_join(dir, "s.sh");
+  f = fopen(code, "w");
+  fputs("echo\n", f);
+  fclose(f);
+  f = fopen(path, "w");
+  fputs("name: p\nsteps:\n  a: {run: sh s.sh, code: s.sh}\n", f);
+  fclose(f);
+  assert_int_equal(cairn_pipeline_load(&p, path), 0);
+  assert_string_equal(p->dir, dir);
+  assert_string_equal(p->path, path);
+  assert_int_equal(p->steps[0].code.count, 1);
+  cairn_pipeline_free(p);
+  unlink(code);
+  assert_int_equal(cairn_pipeline_load(&p, path), CAIRN_EINVAL);
+  unlink(path);
+  assert_int_not_equal(cairn_pipeline_load(&p, path), 0);
+  rmdir(dir);
+  free(path);
+  free(code);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_good_file),
+    cmocka_unit_test(test_order_by_level),
+    cmocka_unit_test(test_env_name),
+    cmocka_unit_test(test_cycle),
+    cmocka_unit_test(test_missing_step_and_output),
+    cmocka_unit_test(test_unknown_keys),
+    cmocka_unit_test(test_missing_run),
+    cmocka_unit_test(test_bad_outputs),
+    cmocka_unit_test(test_bad_names_and_values),
+    cmocka_unit_test(test_load_file),
+  };
+
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
