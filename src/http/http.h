@@ -1,0 +1,223 @@
+/*
+ * The HTTP transport: one engine over libcurl's multi interface, with
+ * kept-alive connections, a retry policy and bounded concurrency.  It
+ * serves single blocking requests (cairn_http_send) and many requests
+ * in parallel handed out by a producer (cairn_http_run).  It knows
+ * nothing of Azure.  Internal to libcairn.
+ */
+#ifndef CAIRN_HTTP_HTTP_H
+#define CAIRN_HTTP_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+/* ------------------------------------------------------------------ */
+/* Header lists                                                        */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+  char *name;
+  char *value;
+} cairn_http_header;
+
+/* An owned list of headers; names compared case-insensitively. */
+typedef struct {
+  cairn_http_header *items;
+  size_t count;
+  size_t alloc;
+} cairn_http_headers;
+
+#define CAIRN_HTTP_HEADERS_INIT {NULL, 0, 0}
+
+/* Append a header (copies of both strings). */
+int cairn_http_headers_add(cairn_http_headers *h, const char *name,
+                           const char *value);
+/* Replace the value of the first header named @p name, or append it. */
+int cairn_http_headers_set(cairn_http_headers *h, const char *name,
+                           const char *value);
+/* The value of the first header named @p name (borrowed), or NULL. */
+const char *cairn_http_headers_get(const cairn_http_headers *h,
+                                   const char *name);
+/* Drop every header, keeping the storage. */
+void cairn_http_headers_clear(cairn_http_headers *h);
+void cairn_http_headers_dispose(cairn_http_headers *h);
+
+/* ------------------------------------------------------------------ */
+/* Requests                                                            */
+/* ------------------------------------------------------------------ */
+
+typedef enum {
+  CAIRN_HTTP_BODY_NONE = 0, /* no body */
+  CAIRN_HTTP_BODY_MEM,      /* body.data, body.len (borrowed) */
+  CAIRN_HTTP_BODY_FD        /* pread from body.fd at body.offset */
+} cairn_http_body_kind;
+
+typedef enum {
+  CAIRN_HTTP_SINK_DISCARD = 0, /* drop the response body */
+  CAIRN_HTTP_SINK_BUF,         /* append to req->response */
+  CAIRN_HTTP_SINK_MEM,         /* into sink.data, at most sink.cap bytes */
+  CAIRN_HTTP_SINK_FD           /* pwrite to sink.fd from sink.offset */
+} cairn_http_sink_kind;
+
+typedef struct cairn_http_request cairn_http_request;
+
+/*
+ * Called before every attempt, after the engine has set Content-Length
+ * and cleared the previous attempt's results: the place to date and sign
+ * the request.  Return 0, or a negative code to fail the request.
+ */
+typedef int (*cairn_http_prepare_cb)(cairn_http_request *req, void *data);
+
+/*
+ * Called once when the request is finished: a final answer arrived
+ * (req->result == 0, any status), or it failed for good (req->result < 0
+ * and req->error says why).  Return 0 to go on, a negative code to stop
+ * cairn_http_run() (which then returns that code).
+ */
+typedef int (*cairn_http_done_cb)(cairn_http_request *req, void *payload);
+
+struct cairn_http_request {
+  /* Set by the caller (cairn_http_request_setup() for the first two). */
+  char method[12];
+  char *url;                  /* owned */
+  cairn_http_headers headers; /* owned; request headers */
+  struct {
+    cairn_http_body_kind kind;
+    const void *data;
+    int fd;
+    uint64_t offset;
+    uint64_t len;
+  } body;
+  struct {
+    cairn_http_sink_kind kind;
+    void *data;
+    size_t cap;
+    int fd;
+    uint64_t offset;
+  } sink;
+  int idempotent; /* safe to repeat: retried on failures that allow it */
+  cairn_http_prepare_cb prepare;
+  void *prepare_data;
+  cairn_http_done_cb done;
+  void *payload;
+
+  /* Results of the last attempt, valid in done and after send. */
+  int result;                          /* 0, or CAIRN_ENET, _ETIMEOUT... */
+  long status;                         /* HTTP status, 0 when none */
+  cairn_http_headers response_headers; /* every header of the answer */
+  cairn_buf response; /* SINK_BUF body; also any non-2xx body (capped) */
+  uint64_t received;  /* body bytes handed to the sink */
+  unsigned attempts;
+  char error[256]; /* why the transport failed, when result < 0 */
+
+  /* Engine-private. */
+  struct {
+    uint64_t sent;
+    int64_t due_ms;
+    cairn_http_request *next;
+    void *easy;
+    void *slist;
+  } priv;
+};
+
+/* Empty a request (all zero, fds -1). */
+void cairn_http_request_init(cairn_http_request *req);
+/*
+ * Set the method and a copy of @p url, dropping headers, body, sink and
+ * results from an earlier use; callbacks and idempotent are kept.
+ */
+int cairn_http_request_setup(cairn_http_request *req, const char *method,
+                             const char *url);
+void cairn_http_request_dispose(cairn_http_request *req);
+
+/* ------------------------------------------------------------------ */
+/* Clients                                                             */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+  unsigned max_concurrency; /* transfers at once (default 16) */
+  long connect_timeout_s;   /* default 30 */
+  long low_speed_time_s;    /* abort below 1 byte/s this long (def. 60) */
+  unsigned max_attempts;    /* attempts per request (default 5) */
+} cairn_http_options;
+
+typedef struct cairn_http_client cairn_http_client;
+
+/* @p options [nullable]; zero fields take the defaults. */
+int cairn_http_client_new(cairn_http_client **out,
+                          const cairn_http_options *options);
+void cairn_http_client_free(cairn_http_client *client);
+unsigned cairn_http_client_concurrency(const cairn_http_client *client);
+
+/*
+ * Hands out the next request.  Set *out and return 0; set *out to NULL
+ * when there is nothing to send now (the producer is asked again after
+ * the next completion; with nothing in flight, the run ends); return a
+ * negative code to stop the run.  The request stays the caller's: the
+ * engine never frees it.
+ */
+typedef int (*cairn_http_producer)(cairn_http_request **out, void *payload);
+
+/*
+ * Run requests from @p next, at most the client's concurrency at once,
+ * until the producer has no more and all are finished.  Returns 0, or
+ * the first negative code from the producer or a done callback; then the
+ * requests still in flight are stopped and their done callbacks called
+ * with result CAIRN_ECANCELLED.
+ */
+int cairn_http_run(cairn_http_client *client, cairn_http_producer next,
+                   void *payload);
+
+/*
+ * Send one request and wait for it (with retries).  Returns 0 when an
+ * answer arrived, whatever its status, or req->result with the error
+ * set.  req->done, when set, is called too.
+ */
+int cairn_http_send(cairn_http_client *client, cairn_http_request *req);
+
+/* ------------------------------------------------------------------ */
+/* Retry policy (retry.c)                                              */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+  unsigned max_attempts; /* attempts in all, first one included */
+  int64_t base_ms;       /* first backoff */
+  int64_t cap_ms;        /* largest backoff */
+  int64_t hint_cap_ms;   /* largest wait a server may ask for */
+} cairn_http_retry_policy;
+
+#define CAIRN_HTTP_RETRY_DEFAULT {5, 250, 20000, 60000}
+
+/* 1 when a response with @p status is worth another attempt. */
+int cairn_http_retry_status(long status);
+
+/*
+ * The wait the server asks for, in milliseconds, from x-ms-retry-after-ms
+ * or Retry-After (seconds or an HTTP date, against @p now_s); -1 if none.
+ */
+int64_t cairn_http_retry_after_ms(const cairn_http_headers *headers,
+                                  int64_t now_s);
+
+/*
+ * Backoff before attempt number @p attempt + 1, after @p attempt failed
+ * attempts (1 for the first retry): base * 2^(attempt-1), capped, then
+ * scaled into [1/2, 1] of that by @p rnd (any 32-bit value).
+ */
+int64_t cairn_http_retry_backoff_ms(const cairn_http_retry_policy *p,
+                                    unsigned attempt, uint32_t rnd);
+
+/*
+ * Decide on another attempt after @p attempts attempts.  @p transient is
+ * 1 for a connection failure worth repeating (then @p status is 0).
+ * Returns 1 with *delay_ms set, or 0.
+ */
+int cairn_http_retry_decide(int64_t *delay_ms,
+                            const cairn_http_retry_policy *p,
+                            unsigned attempts, int idempotent,
+                            int transient, long status,
+                            const cairn_http_headers *headers, int64_t now_s,
+                            uint32_t rnd);
+
+#endif
