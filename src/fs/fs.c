@@ -284,7 +284,7 @@ static int parse_mode(enum cairn__fs_mode *out, const char *mode)
 int cairn_fs_open(cairn_fs_file **out, cairn_fs *fs, const char *path,
                   const char *mode)
 {
-  enum cairn__fs_mode m;
+  enum cairn__fs_mode m = CAIRN__FS_READ;
   cairn_fs_info st;
   char *full = NULL;
   int error, found;

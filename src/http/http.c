@@ -530,6 +530,8 @@ static void configure(cairn_http_client *c, CURL *easy,
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, req->error);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+  /* send the path as signed: no folding of "/./" or "/../" */
+  curl_easy_setopt(easy, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, c->opts.connect_timeout_s);

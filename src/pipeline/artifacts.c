@@ -279,6 +279,26 @@ static int check_tree(const cairn_fs_tree *tree, const char *want,
   return error;
 }
 
+/* Create folder @p dir, or, when NULL, the folder that will hold @p file. */
+static int make_folder(const char *dir, const char *file)
+{
+  char *parent;
+  int error;
+
+  if (dir)
+    return cairn_mkdirs(dir, 0777);
+  if (!(parent = cairn__strdup(file)))
+    return CAIRN_ENOMEM;
+  if (strrchr(parent, '/') && strrchr(parent, '/') != parent) {
+    *strrchr(parent, '/') = '\0';
+    error = cairn_mkdirs(parent, 0777);
+  } else {
+    error = 0;
+  }
+  free(parent);
+  return error;
+}
+
 int cairn__pipeline_download(char **out, cairn_fs *fs,
                              const cairn_artifact_version *v,
                              const char *dest, int dest_is_file)
@@ -317,10 +337,8 @@ int cairn__pipeline_download(char **out, cairn_fs *fs,
       error = cairn__error_oom();
       goto done;
     }
-    if (!dest_is_file && cairn_mkdirs(dest, 0700) < 0) {
-      error = cairn__error_errno("creating", dest);
+    if ((error = make_folder(dest_is_file ? NULL : dest, local)) < 0)
       goto done;
-    }
     if ((error = cairn_fs_get_file(fs, src, local, sha)) < 0)
       goto done;
     if (v->sha256 && strcmp(sha, v->sha256) != 0) {

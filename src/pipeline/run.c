@@ -925,6 +925,21 @@ static cairn_status run_status(struct runner *r)
   return st;
 }
 
+/*
+ * Reach the artifact store once before any step runs, so that refused
+ * credentials or an unreachable endpoint stop the run at once instead of
+ * after the first step's work.
+ */
+static int check_store(cairn_live_stack *stack)
+{
+  int exists;
+
+  if (cairn_fs_exists(stack->store->fs, stack->store->root, &exists) < 0)
+    return cairn__error_prefix("cannot reach artifact store '%s'",
+                               stack->store->component.name);
+  return 0;
+}
+
 int cairn_pipeline_run(cairn_run *out, cairn_store *store,
                        cairn_live_stack *stack, const cairn_pipeline *p,
                        const cairn_pipeline_run_options *opts)
@@ -955,6 +970,8 @@ int cairn_pipeline_run(cairn_run *out, cairn_store *store,
 
   if ((error = parse_params(&r.params, r.opts)) < 0)
     return error;
+  if ((error = check_store(stack)) < 0)
+    goto done;
   if ((error = cairn_store_run_create(store, out, p->name,
                                       stack->stack.id, r.store_id,
                                       r.params)) < 0)

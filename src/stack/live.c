@@ -1,0 +1,243 @@
+/*
+ * Live artifact stores and stacks built from stored configurations, and
+ * the one place that resolves credentials for Azure stores.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "stack/stack.h"
+
+static const char *config_text(const cairn_component *c, const char *key)
+{
+  return json_string_value(json_object_get(c->config, key));
+}
+
+static unsigned config_uint(const cairn_component *c, const char *key)
+{
+  json_t *v = json_object_get(c->config, key);
+
+  if (json_is_integer(v) && json_integer_value(v) > 0)
+    return (unsigned)json_integer_value(v);
+  return 0;
+}
+
+unsigned cairn_stack_parallelism(const cairn_component *orchestrator)
+{
+  unsigned n = orchestrator ? config_uint(orchestrator, "parallelism") : 0;
+  long cores;
+
+  if (n)
+    return n;
+  cores = sysconf(_SC_NPROCESSORS_ONLN);
+  return cores > 0 ? (unsigned)cores : 1;
+}
+
+char *cairn_stack_store_root(cairn_store *store, const cairn_component *c)
+{
+  const char *path = config_text(c, "path");
+
+  if (path && *path)
+    return cairn__strdup(path);
+  return cairn__sprintf("%s/local_stores/%s", cairn_store_home(store),
+                        c->id);
+}
+
+int cairn_stack_resolve_azure_account(cairn_azure_account **out,
+                                      const cairn_component *c)
+{
+  const char *path = config_text(c, "path");
+  cairn_azure_account *account = NULL;
+  cairn_azure_uri uri;
+  const char *name;
+  int error;
+
+  *out = NULL;
+  if (!path)
+    return cairn__error(CAIRN_EINVAL, "the azure artifact store '%s' has "
+                        "no path: set one with 'cairn artifact-store update "
+                        "%s --path=az://CONTAINER'", c->name, c->name);
+  memset(&uri, 0, sizeof(uri));
+  if ((error = cairn_azure_uri_parse(&uri, path)) < 0)
+    return error;
+  if ((error = cairn_azure_account_from_env(&account)) < 0) {
+    cairn__error_prefix("artifact store '%s'", c->name);
+    goto done;
+  }
+  name = cairn_azure_account_name(account);
+  if (uri.account && *uri.account && name &&
+      strcasecmp(uri.account, name) != 0) {
+    error = cairn__error(CAIRN_EAUTH, "the path of artifact store '%s' "
+                         "names account '%s' but the credentials (%s) are "
+                         "for account '%s': make them agree", c->name,
+                         uri.account, cairn_azure_account_source(account),
+                         name);
+    goto done;
+  }
+  log_debug("stack", "artifact store '%s': credentials from %s", c->name,
+            cairn_azure_account_source(account));
+  *out = account;
+  account = NULL;
+done:
+  cairn_azure_account_free(account);
+  cairn_azure_uri_dispose(&uri);
+  return error;
+}
+
+char *cairn_stack_credential_source(const cairn_component *c)
+{
+  cairn_azure_account *account;
+  char *text;
+
+  if (strcmp(c->flavor, "azure") != 0)
+    return cairn__strdup("local disk");
+  if (cairn_stack_resolve_azure_account(&account, c) < 0)
+    return cairn__sprintf("none: %s", cairn_error_last()->message);
+  text = cairn__strdup(cairn_azure_account_source(account));
+  cairn_azure_account_free(account);
+  return text;
+}
+
+void cairn_live_store_free(cairn_live_store *s)
+{
+  if (!s)
+    return;
+  cairn_fs_free(s->fs); /* before the account it borrows */
+  cairn_azure_account_free(s->account);
+  cairn_component_dispose(&s->component);
+  free(s->root);
+  free(s->credential_source);
+  free(s);
+}
+
+static int copy_component(cairn_component *out, const cairn_component *c)
+{
+  memset(out, 0, sizeof(*out));
+  out->id = cairn__strdup(c->id);
+  out->name = cairn__strdup(c->name);
+  out->type = cairn__strdup(c->type);
+  out->flavor = cairn__strdup(c->flavor);
+  out->config = c->config ? json_deep_copy(c->config) : json_object();
+  out->created = c->created;
+  out->updated = c->updated;
+  if (!out->id || !out->name || !out->type || !out->flavor ||
+      !out->config) {
+    cairn_component_dispose(out);
+    return cairn__error_oom();
+  }
+  return 0;
+}
+
+static int open_azure(cairn_live_store *s)
+{
+  cairn_azure_transfer_options opts;
+  int error;
+
+  memset(&opts, 0, sizeof(opts));
+  opts.max_concurrency = config_uint(&s->component, "max_concurrency");
+  opts.block_size = config_uint(&s->component, "block_size");
+  if ((error = cairn_stack_resolve_azure_account(&s->account,
+                                                 &s->component)) < 0)
+    return error;
+  if (!(s->credential_source =
+          cairn__strdup(cairn_azure_account_source(s->account))))
+    return CAIRN_ENOMEM;
+  error = cairn_fs_azure_new(&s->fs, s->root, s->account, &opts);
+  if (error < 0)
+    return cairn__error_prefix("artifact store '%s'", s->component.name);
+  return 0;
+}
+
+int cairn_live_store_open(cairn_live_store **out, cairn_store *store,
+                          const cairn_component *c)
+{
+  cairn_live_store *s;
+  int error;
+
+  *out = NULL;
+  if (strcmp(c->type, "artifact_store") != 0)
+    return cairn__error(CAIRN_EINVAL, "component '%s' is not an artifact "
+                        "store", c->name);
+  if (!cairn_flavor_find(c->type, c->flavor))
+    return cairn__error(CAIRN_EINVAL, "artifact store '%s' has flavor '%s', "
+                        "which this cairn does not know", c->name,
+                        c->flavor);
+  if (!(s = cairn__calloc(1, sizeof(*s))))
+    return CAIRN_ENOMEM;
+  if ((error = copy_component(&s->component, c)) < 0)
+    goto fail;
+  if (!(s->root = cairn_stack_store_root(store, c))) {
+    error = CAIRN_ENOMEM;
+    goto fail;
+  }
+  if (strcmp(c->flavor, "azure") == 0) {
+    error = open_azure(s);
+  } else {
+    if (!(s->credential_source = cairn__strdup("local disk")))
+      error = CAIRN_ENOMEM;
+    else if ((error = cairn_fs_local_new(&s->fs, s->root)) < 0)
+      cairn__error_prefix("artifact store '%s'", c->name);
+  }
+  if (error < 0)
+    goto fail;
+  *out = s;
+  return 0;
+fail:
+  cairn_live_store_free(s);
+  return error;
+}
+
+void cairn_live_stack_free(cairn_live_stack *s)
+{
+  if (!s)
+    return;
+  cairn_live_store_free(s->store);
+  cairn_component_dispose(&s->orchestrator);
+  cairn_stack_dispose(&s->stack);
+  free(s);
+}
+
+int cairn_live_stack_open(cairn_live_stack **out, cairn_store *store,
+                          const char *name_or_null)
+{
+  cairn_component as;
+  cairn_live_stack *s;
+  int error;
+
+  *out = NULL;
+  if (!(s = cairn__calloc(1, sizeof(*s))))
+    return CAIRN_ENOMEM;
+  if (name_or_null)
+    error = cairn_store_stack_get(store, &s->stack, name_or_null);
+  else
+    error = cairn_store_stack_active(store, &s->stack);
+  if (error < 0)
+    goto fail;
+  if ((error = cairn_store_component_get(store, &s->orchestrator,
+                                         "orchestrator",
+                                         s->stack.orchestrator_id)) < 0)
+    goto fail;
+  if (!cairn_flavor_find("orchestrator", s->orchestrator.flavor)) {
+    error = cairn__error(CAIRN_EINVAL, "orchestrator '%s' has flavor '%s', "
+                         "which this cairn does not know",
+                         s->orchestrator.name, s->orchestrator.flavor);
+    goto fail;
+  }
+  if ((error = cairn_store_component_get(store, &as, "artifact_store",
+                                         s->stack.artifact_store_id)) < 0)
+    goto fail;
+  error = cairn_live_store_open(&s->store, store, &as);
+  cairn_component_dispose(&as);
+  if (error < 0)
+    goto fail;
+  s->parallelism = cairn_stack_parallelism(&s->orchestrator);
+  *out = s;
+  return 0;
+fail:
+  cairn_live_stack_free(s);
+  return error;
+}

@@ -1,0 +1,96 @@
+/*
+ * Stacks made live: the flavor registry (each flavor declares its
+ * configuration fields, validates and normalises them) and the live
+ * components built from stored configurations.  Credential resolution for
+ * Azure artifact stores happens here, in one place.
+ */
+#ifndef CAIRN_STACK_STACK_H
+#define CAIRN_STACK_STACK_H
+
+#include <cairn/azure.h>
+#include <cairn/fs.h>
+#include <jansson.h>
+
+#include "store/store.h"
+
+/* A flavor: declares its config fields, validates and normalises them. */
+typedef struct {
+  const char *type;        /* "artifact_store" or "orchestrator" */
+  const char *name;        /* "local", "azure" */
+  const char *description; /* one line for listings */
+  const char *const *fields; /* NULL-terminated: "path", ... */
+} cairn_flavor;
+
+/* The flavor @p name of component type @p type, or NULL. */
+const cairn_flavor *cairn_flavor_find(const char *type, const char *name);
+size_t cairn_flavor_count(void);
+const cairn_flavor *cairn_flavor_at(size_t i);
+
+/*
+ * Validate and normalise @p config (an object, changed in place) for
+ * (@p type, @p flavor).  Unknown flavors and unknown fields are refused
+ * (CAIRN_EINVAL) with the valid ones listed.  Quotes ' " ` around a path
+ * are stripped.  local: the path must not look remote (az://, abfs://,
+ * s3://, gs://, hdfs://, http(s)://, ...) and is made absolute ("~/" is
+ * expanded); an empty path is removed (the store then lives under the
+ * home).  azure: the path is required and must parse with
+ * cairn_azure_uri_parse(), whose error lists the accepted forms.
+ * Integer fields (parallelism, max_concurrency, block_size) accept
+ * integers or digit strings and are stored as integers > 0.
+ */
+int cairn_flavor_validate(const char *type, const char *flavor,
+                          json_t *config);
+
+/* An artifact store made live: its filesystem and, for Azure, the account. */
+typedef struct cairn_live_store {
+  cairn_component component;
+  char *root; /* effective: config path, or <home>/local_stores/<id> */
+  cairn_fs *fs;
+  cairn_azure_account *account;  /* NULL for local */
+  char *credential_source; /* "local disk", or the account's source text */
+} cairn_live_store;
+
+/*
+ * Build the live store of artifact-store component @p c (copied).  For
+ * Azure, credentials are resolved with cairn_stack_resolve_azure_account().
+ * Free with cairn_live_store_free().
+ */
+int cairn_live_store_open(cairn_live_store **out, cairn_store *store,
+                          const cairn_component *c);
+void cairn_live_store_free(cairn_live_store *s);
+
+/*
+ * Resolve the credentials of Azure artifact store @p c, in one place:
+ * today the environment (cairn_azure_account_from_env()).  An account
+ * named in the store's URI (C@ACCOUNT.blob...) that disagrees with the
+ * credentials' account is an error (CAIRN_EAUTH).
+ */
+int cairn_stack_resolve_azure_account(cairn_azure_account **out,
+                                      const cairn_component *c);
+
+/*
+ * Describe where the credentials of @p c would come from, without
+ * failing: "local disk", the account's source, or "none: <why>".  A new
+ * string (free()).  No secret is ever part of it.
+ */
+char *cairn_stack_credential_source(const cairn_component *c);
+
+/* The stack to run on: name or NULL for the active one, with its parts. */
+typedef struct cairn_live_stack {
+  cairn_stack stack;
+  cairn_component orchestrator;
+  cairn_live_store *store;
+  unsigned parallelism; /* from the orchestrator, default: online cores */
+} cairn_live_stack;
+
+int cairn_live_stack_open(cairn_live_stack **out, cairn_store *store,
+                          const char *name_or_null);
+void cairn_live_stack_free(cairn_live_stack *s);
+
+/* The orchestrator's parallelism: its config, or the online cores. */
+unsigned cairn_stack_parallelism(const cairn_component *orchestrator);
+
+/* The effective root of artifact store @p c (free()). */
+char *cairn_stack_store_root(cairn_store *store, const cairn_component *c);
+
+#endif

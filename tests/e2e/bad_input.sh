@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Bad input on purpose: each gets a clear error and exit status 1, and the
+# artifacts of earlier runs stay intact and readable.
+. "$(dirname "$0")/lib.sh"
+: "${CAIRN_TEST_AZURITE_ENDPOINT:?the Azurite endpoint}"
+
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+ok pipeline run "$example"
+ok artifact describe breast_cancer_model --output json
+model_sha=$(json "d['sha256']" <<<"$out")
+ok artifact describe breast_cancer::split::train --output json
+train_sha=$(json "d['sha256']" <<<"$out")
+
+intact() {
+  ok artifact get breast_cancer::split::train "$work/check/train.csv"
+  same "$(sha256sum <"$work/check/train.csv" | cut -d' ' -f1)" \
+    "$train_sha" "train data after $1"
+  ok artifact describe breast_cancer_model --output json
+  same "$(json "d['sha256']" <<<"$out")" "$model_sha" "model after $1"
+  rm -rf "$work/check"
+}
+
+# Components
+refused artifact-store register s3_store -f s3 --path=s3://bucket
+has "s3" "unknown flavor error"
+has "local" "unknown flavor error lists the flavors"
+refused artifact-store register web -f azure \
+  --path=https://acct.blob.core.windows.net/c
+has "az://" "https path error lists the accepted forms"
+refused artifact-store register nopath -f azure
+refused artifact-store register bad_name -f azure --path=az://My_Models
+has "My_Models" "container rule error names the container"
+refused stack register s -a no_such_store
+refused stack delete default
+refused artifact-store delete default
+refused pipeline run "$work/missing.yaml"
+intact "bad components"
+
+# Pipelines
+mkdir -p "$work/p"
+cat >"$work/p/cycle.yaml" <<'YAML'
+name: cyc
+steps:
+  a: {run: "true", inputs: {x: b.out}, outputs: [out]}
+  b: {run: "true", inputs: {x: a.out}, outputs: [out]}
+YAML
+refused pipeline run "$work/p/cycle.yaml"
+has "cycle" "cycle error"
+
+cat >"$work/p/missing.yaml" <<'YAML'
+name: miss
+steps:
+  a: {run: "true", inputs: {x: nowhere.out}, outputs: [out]}
+YAML
+refused pipeline run "$work/p/missing.yaml"
+has "nowhere" "missing step error names it"
+
+cat >"$work/p/fails.yaml" <<'YAML'
+name: fails
+steps:
+  ok:
+    run: echo fine > "$CAIRN_OUTPUT_OUT"
+    outputs: [out]
+  boom:
+    run: echo going down >&2; exit 3
+    inputs: {x: ok.out}
+    outputs: [out]
+  after:
+    run: cp "$CAIRN_INPUT_X" "$CAIRN_OUTPUT_OUT"
+    inputs: {x: boom.out}
+    outputs: [out]
+YAML
+refused pipeline run "$work/p/fails.yaml"
+has "boom" "failing step is named"
+ok run describe fails-1 --output json
+same "$(json "d['status']" <<<"$out")" failed "run status"
+same "$(json "[s['status'] for s in d['steps'] if s['step'] == 'after'][0]" \
+  <<<"$out")" skipped "dependent of the failing step"
+ok run logs fails-1 boom
+has "going down" "log of the failing step"
+refused artifact describe fails::boom::out
+intact "bad pipelines"
+
+# A wrong account key: valid base64, refused by the service.
+wrong_key=$(printf 'not-the-key-of-this-account-at-all!!' | base64 -w0)
+export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;\
+AccountName=devstoreaccount1;AccountKey=$wrong_key;\
+BlobEndpoint=$CAIRN_TEST_AZURITE_ENDPOINT;"
+ok artifact-store register az_bad -f azure --path=az://bad-key/artifacts
+ok stack register bad_stack -a az_bad
+refused pipeline run "$example" --stack bad_stack
+has "key" "wrong key error"
+lacks "$wrong_key" "wrong key error"
+
+# A key that is not base64 at all.
+export AZURE_STORAGE_CONNECTION_STRING="AccountName=devstoreaccount1;\
+AccountKey=abc def;BlobEndpoint=$CAIRN_TEST_AZURITE_ENDPOINT;"
+refused pipeline run "$example" --stack bad_stack
+has "base64" "malformed key error"
+unset AZURE_STORAGE_CONNECTION_STRING
+intact "a wrong account key"
+
+ok stack get
+has "default" "the active stack is unchanged"
+
+finish

@@ -1,0 +1,33 @@
+# End-to-end tests: the cairn binary run as a user would.
+set(CAIRN_E2E ${CMAKE_CURRENT_LIST_DIR})
+set(CAIRN_E2E_ENV
+  "CAIRN_BIN=$<TARGET_FILE:cairn>"
+  "CAIRN_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+
+# The interop instance skips the API version check because the Azure SDK
+# for JavaScript sends a newer version than Azurite knows; every other
+# test uses the strict instance.
+set(CAIRN_INTEROP_PORT 10501)
+set(CAIRN_INTEROP_DIR ${CMAKE_BINARY_DIR}/azurite-interop)
+add_test(NAME azurite-interop.start COMMAND ${CAIRN_HARNESS}/azurite.sh
+  start ${CAIRN_INTEROP_PORT} ${CAIRN_INTEROP_DIR} --skipApiVersionCheck)
+set_tests_properties(azurite-interop.start PROPERTIES
+  FIXTURES_SETUP azurite-interop)
+add_test(NAME azurite-interop.stop COMMAND ${CAIRN_HARNESS}/azurite.sh
+  stop ${CAIRN_INTEROP_DIR})
+set_tests_properties(azurite-interop.stop PROPERTIES
+  FIXTURES_CLEANUP azurite-interop)
+
+add_test(NAME e2e.local COMMAND bash ${CAIRN_E2E}/local.sh)
+set_tests_properties(e2e.local PROPERTIES
+  ENVIRONMENT "${CAIRN_E2E_ENV}" LABELS e2e TIMEOUT 300)
+
+add_test(NAME e2e.azure COMMAND bash ${CAIRN_E2E}/azure.sh)
+set_tests_properties(e2e.azure PROPERTIES
+  ENVIRONMENT "${CAIRN_E2E_ENV};CAIRN_TEST_AZURITE_ENDPOINT=http://127.0.0.1:${CAIRN_INTEROP_PORT}/devstoreaccount1"
+  FIXTURES_REQUIRED azurite-interop LABELS "e2e;azurite" TIMEOUT 300)
+
+add_test(NAME e2e.bad_input COMMAND bash ${CAIRN_E2E}/bad_input.sh)
+set_tests_properties(e2e.bad_input PROPERTIES
+  ENVIRONMENT "${CAIRN_E2E_ENV};${CAIRN_AZURITE_ENV}"
+  FIXTURES_REQUIRED azurite LABELS "e2e;azurite" TIMEOUT 300)
