@@ -246,7 +246,7 @@ static int put_canonical_headers(cairn_buf *b,
     else
       lowercase(pairs[n - 1].name);
   }
-  if (!error)
+  if (!error && n > 1)
     qsort(pairs, n, sizeof(*pairs), pair_cmp);
   for (i = 0; i < n && !error; i++)
     error = cairn_buf_printf(b, "%s:%s\n", pairs[i].name, pairs[i].value);
@@ -300,7 +300,7 @@ static int put_canonical_resource(cairn_buf *b, const char *account,
     }
     query = end ? end + 1 : NULL;
   }
-  if (!error)
+  if (!error && n > 1)
     qsort(pairs, n, sizeof(*pairs), pair_cmp);
   for (i = 0; i < n && !error; i++) {
     if (i > 0 && strcmp(pairs[i].name, pairs[i - 1].name) == 0)

@@ -21,10 +21,12 @@ fail() {
   failures=$((failures + 1))
 }
 
-# cairn ARGS...: run the binary; output in $out, errors in $err, status $rc
+# cairn ARGS...: run the binary (under $CAIRN_WRAP, such as valgrind, when
+# set); output in $out, errors in $err, status $rc
 cairn() {
   set +e
-  "$CAIRN_BIN" "$@" >"$work/out" 2>"$work/err"
+  # shellcheck disable=SC2086 # CAIRN_WRAP is a command with its flags
+  ${CAIRN_WRAP:-} "$CAIRN_BIN" "$@" >"$work/out" 2>"$work/err"
   rc=$?
   set -e
   out=$(cat "$work/out")

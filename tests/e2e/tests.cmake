@@ -31,3 +31,19 @@ add_test(NAME e2e.bad_input COMMAND bash ${CAIRN_E2E}/bad_input.sh)
 set_tests_properties(e2e.bad_input PROPERTIES
   ENVIRONMENT "${CAIRN_E2E_ENV};${CAIRN_AZURITE_ENV}"
   FIXTURES_REQUIRED azurite LABELS "e2e;azurite" TIMEOUT 300)
+
+# The same runs under valgrind, when it is installed: any memory error or
+# leak makes cairn exit 99, which fails the checks.
+find_program(CAIRN_VALGRIND valgrind)
+if(CAIRN_VALGRIND AND NOT CAIRN_SANITIZE)
+  set(CAIRN_VALGRIND_WRAP "CAIRN_WRAP=${CAIRN_VALGRIND} -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99")
+  add_test(NAME e2e.local_valgrind COMMAND bash ${CAIRN_E2E}/local.sh)
+  set_tests_properties(e2e.local_valgrind PROPERTIES
+    ENVIRONMENT "${CAIRN_E2E_ENV};${CAIRN_VALGRIND_WRAP}"
+    LABELS "e2e;valgrind" TIMEOUT 600)
+  add_test(NAME e2e.azure_valgrind COMMAND bash ${CAIRN_E2E}/azure.sh)
+  set_tests_properties(e2e.azure_valgrind PROPERTIES
+    ENVIRONMENT "${CAIRN_E2E_ENV};${CAIRN_VALGRIND_WRAP};CAIRN_TEST_AZURITE_ENDPOINT=http://127.0.0.1:${CAIRN_INTEROP_PORT}/devstoreaccount1"
+    FIXTURES_REQUIRED azurite-interop LABELS "e2e;azurite;valgrind"
+    TIMEOUT 600)
+endif()
