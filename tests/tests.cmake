@@ -1,6 +1,6 @@
 # Servers the tests need, as CTest fixtures, and the tests that use them.
 set(CAIRN_HARNESS ${CMAKE_CURRENT_SOURCE_DIR}/harness)
-set(CAIRN_AZURITE_PORT 10500)
+set(CAIRN_AZURITE_PORT 10500 CACHE STRING "Port of the Azurite the tests start")
 set(CAIRN_AZURITE_DIR ${CMAKE_BINARY_DIR}/azurite)
 set(CAIRN_AZURITE_ENDPOINT
   "http://127.0.0.1:${CAIRN_AZURITE_PORT}/devstoreaccount1")

@@ -7,7 +7,7 @@ set(CAIRN_E2E_ENV
 # The interop instance skips the API version check because the Azure SDK
 # for JavaScript sends a newer version than Azurite knows; every other
 # test uses the strict instance.
-set(CAIRN_INTEROP_PORT 10501)
+set(CAIRN_INTEROP_PORT 10501 CACHE STRING "Port of the Azurite the interop test starts")
 set(CAIRN_INTEROP_DIR ${CMAKE_BINARY_DIR}/azurite-interop)
 add_test(NAME azurite-interop.start COMMAND ${CAIRN_HARNESS}/azurite.sh
   start ${CAIRN_INTEROP_PORT} ${CAIRN_INTEROP_DIR} --skipApiVersionCheck)
