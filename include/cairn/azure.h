@@ -128,6 +128,14 @@ CAIRN_EXTERN(cairn_azure_auth) cairn_azure_account_auth(
 CAIRN_EXTERN(const char *) cairn_azure_account_source(
     const cairn_azure_account *account);
 
+/**
+ * Label where the credential came from, for users: @p where ("secret
+ * 'az'") becomes the source, followed by the method ("(shared key)").
+ * Never give it a secret value.
+ */
+CAIRN_EXTERN(int) cairn_azure_account_set_source(cairn_azure_account *account,
+                                                 const char *where);
+
 /* ------------------------------------------------------------------ */
 /* Client and blob operations                                          */
 /* ------------------------------------------------------------------ */

@@ -573,3 +573,9 @@ int cairn_azure_account_from_env(cairn_azure_account **out)
   *out = a;
   return 0;
 }
+
+int cairn_azure_account_set_source(cairn_azure_account *account,
+                                   const char *where)
+{
+  return set_source(account, where);
+}

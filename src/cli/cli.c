@@ -8,10 +8,12 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/util.h"
 
 cairn_store *cli_store(cli_ctx *ctx)
 {
@@ -413,4 +415,128 @@ int cli_confirm(const char *question)
   if (!fgets(line, sizeof(line), stdin))
     return 0;
   return line[0] == 'y' || line[0] == 'Y';
+}
+
+/* ---------------------------------------------------------------- */
+/* Values, files and prompts                                         */
+/* ---------------------------------------------------------------- */
+
+int cli_expand_value(const char *value, char **out)
+{
+  cairn_buf text = CAIRN_BUF_INIT;
+  const char *home = cairn_getenv("HOME");
+  char *path;
+  int error;
+
+  *out = NULL;
+  if (value[0] != '@' || value[1] == '@') {
+    if (!(*out = strdup(value[0] == '@' ? value + 1 : value)))
+      return cli_error("out of memory");
+    return 0;
+  }
+  if (!value[1])
+    return cli_error("'@' must be followed by a file name (write '@@' for "
+                     "a value that starts with '@')");
+  if (home && value[1] == '~' && (value[2] == '/' || !value[2]))
+    path = cairn_path_join(home, value + 2);
+  else
+    path = cairn_path_absolute(value + 1);
+  if (!path)
+    return cli_error("out of memory");
+  error = cairn_file_read(&text, path, CLI_FILE_LIMIT);
+  free(path);
+  if (error < 0) {
+    cairn_buf_dispose(&text);
+    if (error == CAIRN_EINVAL)
+      return cli_error("the file '%s' is larger than %d bytes, the limit "
+                       "for a value", value + 1, CLI_FILE_LIMIT);
+    return cli_fail();
+  }
+  if (memchr(text.ptr, '\0', text.size)) {
+    cairn_buf_dispose(&text);
+    return cli_error("the file '%s' is not text", value + 1);
+  }
+  *out = cairn_buf_detach(&text);
+  return 0;
+}
+
+/* Scalars become their text; anything else is refused. */
+static int value_text(const char *key, json_t *v, json_t *out)
+{
+  char *text;
+
+  if (json_is_string(v))
+    return json_object_set(out, key, v);
+  if (json_is_null(v) || json_is_object(v) || json_is_array(v))
+    return cli_error("the value of '%s' must be text, not %s", key,
+                     json_is_null(v) ? "empty" : "a list or a mapping");
+  if (!(text = json_dumps(v, JSON_ENCODE_ANY)))
+    return cli_error("out of memory");
+  json_object_set_new(out, key, json_string(text));
+  free(text);
+  return 0;
+}
+
+int cli_parse_values(const char *text, const char *what, json_t **out)
+{
+  json_t *doc = json_loads(text, JSON_REJECT_DUPLICATES, NULL), *obj;
+  const char *key;
+  json_t *v;
+  int rc = 0;
+
+  *out = NULL;
+  if (!doc && cairn_yaml_parse_text(&doc, text, strlen(text), what) < 0)
+    return cli_error("%s is neither JSON nor YAML key/value pairs: %s",
+                     what, cairn_error_last()->message);
+  if (!json_is_object(doc)) {
+    json_decref(doc);
+    return cli_error("%s must be key/value pairs, such as "
+                     "'{\"account_name\": \"...\"}' or 'account_name: ...'",
+                     what);
+  }
+  obj = json_object();
+  json_object_foreach(doc, key, v) {
+    if ((rc = value_text(key, v, obj)) != 0)
+      break;
+  }
+  json_decref(doc);
+  if (rc) {
+    json_decref(obj);
+    return rc;
+  }
+  *out = obj;
+  return 0;
+}
+
+int cli_prompt(const char *question, int hidden, char **out)
+{
+  struct termios old, quiet;
+  cairn_buf line = CAIRN_BUF_INIT;
+  int tty = isatty(STDIN_FILENO), echo_off = 0, c;
+
+  *out = NULL;
+  fprintf(stderr, "%s", question);
+  fflush(stderr);
+  if (hidden && tty && tcgetattr(STDIN_FILENO, &old) == 0) {
+    quiet = old;
+    quiet.c_lflag &= ~(tcflag_t)ECHO;
+    echo_off = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+  }
+  while ((c = getchar()) != EOF && c != '\n')
+    if (cairn_buf_putc(&line, (char)c) < 0)
+      break;
+  if (echo_off) {
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    fputc('\n', stderr);
+  }
+  if (c == EOF && line.size == 0) {
+    cairn_buf_dispose(&line);
+    return -1;
+  }
+  if (line.size && line.ptr[line.size - 1] == '\r')
+    line.ptr[--line.size] = '\0';
+  *out = cairn_buf_detach(&line);
+  if (!*out && !(*out = strdup("")))
+    return -1;
+  return 0;
 }

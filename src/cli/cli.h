@@ -160,6 +160,29 @@ void cli_format_size(char *out, size_t outlen, uint64_t bytes);
 /* Ask a yes/no question on the terminal; 1 for yes.  Non-terminal: 0. */
 int cli_confirm(const char *question);
 
+/* The largest file a value may be read from with "@FILE". */
+#define CLI_FILE_LIMIT 65536
+
+/*
+ * Expand a value given on the command line: "@FILE" is the content of
+ * FILE ("~" expanded; at most CLI_FILE_LIMIT bytes of text), "@@x" is the
+ * text "@x", anything else itself.  A new string in *out; on failure the
+ * error is printed and 1 returned.
+ */
+int cli_expand_value(const char *value, char **out);
+/*
+ * Parse @p text as JSON, else YAML, key/value pairs into an object of
+ * strings (scalars as written).  @p what names the text in errors
+ * ("--values").  Prints the error and returns 1 on failure.
+ */
+int cli_parse_values(const char *text, const char *what, json_t **out);
+/*
+ * Ask @p question on stderr and read one line from stdin (a terminal or
+ * a pipe); @p hidden turns echo off on a terminal.  A new string in
+ * *out; -1 at the end of input.
+ */
+int cli_prompt(const char *question, int hidden, char **out);
+
 /* Command groups (one file each). */
 int cmd_stack(cli_ctx *ctx, int argc, char **argv);
 int cmd_artifact_store(cli_ctx *ctx, int argc, char **argv);
@@ -169,5 +192,6 @@ int cmd_run(cli_ctx *ctx, int argc, char **argv);
 int cmd_artifact(cli_ctx *ctx, int argc, char **argv);
 int cmd_integration(cli_ctx *ctx, int argc, char **argv);
 int cmd_status(cli_ctx *ctx, int argc, char **argv);
+int cmd_secret(cli_ctx *ctx, int argc, char **argv);
 
 #endif

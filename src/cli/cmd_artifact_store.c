@@ -19,7 +19,8 @@ static const cli_spec register_spec = {
   "cairn artifact-store register NAME -f local|azure [--path=URI] "
   "[--KEY=VALUE]...",
   "Register an artifact store.  Fields: local: path; azure: path "
-  "(az://CONTAINER[/PATH]), max_concurrency, block_size.",
+  "(az://CONTAINER[/PATH]), authentication_secret (a secret's name), "
+  "max_concurrency, block_size.",
   register_opts, 1, 1, 1, 0};
 
 static int do_register(cli_ctx *ctx, int argc, char **argv)
@@ -39,13 +40,13 @@ static int do_register(cli_ctx *ctx, int argc, char **argv)
     return cli_error("an artifact store needs a flavor: -f local or "
                      "-f azure");
   }
-  if (cairn_flavor_validate(TYPE, flavor, a.fields) < 0) {
-    cli_args_dispose(&a);
-    return cli_fail();
-  }
   if (!(store = cli_store(ctx))) {
     cli_args_dispose(&a);
     return 1;
+  }
+  if (cairn_stack_component_check(store, TYPE, flavor, a.fields) < 0) {
+    cli_args_dispose(&a);
+    return cli_fail();
   }
   if (cairn_store_component_create(store, &c, TYPE, a.args[0], flavor,
                                    a.fields) < 0) {
@@ -88,7 +89,8 @@ static int do_update(cli_ctx *ctx, int argc, char **argv)
   merged = json_deep_copy(c.config);
   json_object_foreach(a.fields, key, value)
     json_object_set(merged, key, value);
-  if (cairn_flavor_validate(TYPE, c.flavor, merged) < 0 ||
+  if (cairn_stack_component_check(cli_store(ctx), TYPE, c.flavor,
+                                  merged) < 0 ||
       cairn_store_component_update(cli_store(ctx), c.id, merged) < 0)
     rc = cli_fail();
   else

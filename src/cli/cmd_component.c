@@ -223,7 +223,7 @@ int cmd_component_describe(cli_ctx *ctx, const char *type, int argc,
   }
   if (strcmp(type, "artifact_store") == 0) {
     root = cairn_stack_store_root(store, &c);
-    source = cairn_stack_credential_source(&c);
+    source = cairn_stack_credential_source(store, &c);
     cli_say("Credentials: %s", source ? source : "");
     json_object_set_new(obj, "root", json_string(root ? root : ""));
     json_object_set_new(obj, "credential_source",

@@ -42,7 +42,7 @@ int cmd_status(cli_ctx *ctx, int argc, char **argv)
     goto done;
   }
   root = cairn_stack_store_root(store, &as);
-  source = cairn_stack_credential_source(&as);
+  source = cairn_stack_credential_source(store, &as);
   parallelism = cairn_stack_parallelism(&orch);
   if (ctx->json) {
     cli_json_emit(json_pack(

@@ -23,6 +23,7 @@ static const struct {
   {"pipeline", cmd_pipeline, "Run pipelines."},
   {"run", cmd_run, "Inspect pipeline runs and their logs."},
   {"artifact", cmd_artifact, "Inspect and fetch artifact versions."},
+  {"secret", cmd_secret, "Manage secrets (encrypted credentials)."},
   {"integration", cmd_integration, "Integrations (Azure is built in)."},
   {"status", cmd_status, "Show the home, the active stack and its store."},
 };

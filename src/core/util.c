@@ -249,6 +249,7 @@ const char *cairn_getenv(const char *name)
 struct yaml_reader {
   yaml_parser_t parser;
   const char *source;
+  int text_only; /* every scalar is a string */
 };
 
 static int yaml_fail(struct yaml_reader *r, const yaml_event_t *ev,
@@ -264,7 +265,8 @@ static int yaml_fail(struct yaml_reader *r, const yaml_event_t *ev,
                       r->parser.problem ? r->parser.problem : what);
 }
 
-static json_t *yaml_scalar(const yaml_event_t *ev)
+static json_t *yaml_scalar(const struct yaml_reader *r,
+                           const yaml_event_t *ev)
 {
   const char *v = (const char *)ev->data.scalar.value;
   size_t len = ev->data.scalar.length;
@@ -272,7 +274,7 @@ static json_t *yaml_scalar(const yaml_event_t *ev)
   long long ll;
   double d;
 
-  if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+  if (r->text_only || ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
     return json_stringn(v, len);
   if (len == 0 || strcmp(v, "~") == 0 || strcasecmp(v, "null") == 0)
     return json_null();
@@ -362,7 +364,7 @@ static int yaml_node(struct yaml_reader *r, yaml_event_t *ev, json_t **out)
 {
   switch (ev->type) {
   case YAML_SCALAR_EVENT:
-    *out = yaml_scalar(ev);
+    *out = yaml_scalar(r, ev);
     return *out ? 0 : cairn__error_oom();
   case YAML_SEQUENCE_START_EVENT:
     return yaml_collection(r, 0, out);
@@ -375,8 +377,8 @@ static int yaml_node(struct yaml_reader *r, yaml_event_t *ev, json_t **out)
   }
 }
 
-int cairn_yaml_parse(json_t **out, const char *text, size_t len,
-                     const char *source)
+static int yaml_parse(json_t **out, const char *text, size_t len,
+                      const char *source, int text_only)
 {
   struct yaml_reader r;
   yaml_event_t ev;
@@ -385,6 +387,7 @@ int cairn_yaml_parse(json_t **out, const char *text, size_t len,
 
   *out = NULL;
   r.source = source ? source : "<yaml>";
+  r.text_only = text_only;
   if (!yaml_parser_initialize(&r.parser))
     return cairn__error_oom();
   yaml_parser_set_input_string(&r.parser, (const unsigned char *)text, len);
@@ -418,4 +421,82 @@ int cairn_yaml_parse(json_t **out, const char *text, size_t len,
   }
   *out = doc ? doc : json_null();
   return 0;
+}
+
+int cairn_yaml_parse(json_t **out, const char *text, size_t len,
+                     const char *source)
+{
+  return yaml_parse(out, text, len, source, 0);
+}
+
+int cairn_yaml_parse_text(json_t **out, const char *text, size_t len,
+                          const char *source)
+{
+  return yaml_parse(out, text, len, source, 1);
+}
+
+/* Emit one scalar event; 0 or CAIRN_ENOMEM. */
+static int emit_scalar(yaml_emitter_t *em, const char *text,
+                       yaml_scalar_style_t style)
+{
+  yaml_event_t ev;
+
+  if (!yaml_scalar_event_initialize(&ev, NULL, NULL,
+                                    (yaml_char_t *)text, (int)strlen(text),
+                                    1, 1, style) ||
+      !yaml_emitter_emit(em, &ev))
+    return cairn__error(CAIRN_ENOMEM, "cannot write YAML: %s",
+                        em->problem ? em->problem : "out of memory");
+  return 0;
+}
+
+static int yaml_write_cb(void *data, unsigned char *buffer, size_t size)
+{
+  return cairn_buf_put(data, buffer, size) == 0;
+}
+
+int cairn_yaml_emit_strings(cairn_buf *out, const json_t *object)
+{
+  yaml_emitter_t em;
+  yaml_event_t ev;
+  const char *key;
+  json_t *value;
+  int ok, error = 0;
+
+  if (!yaml_emitter_initialize(&em))
+    return cairn__error_oom();
+  yaml_emitter_set_output(&em, yaml_write_cb, out);
+  yaml_emitter_set_unicode(&em, 1);
+  ok = yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) &&
+       yaml_emitter_emit(&em, &ev) &&
+       yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) &&
+       yaml_emitter_emit(&em, &ev) &&
+       yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
+                                           YAML_BLOCK_MAPPING_STYLE) &&
+       yaml_emitter_emit(&em, &ev);
+  if (!ok)
+    error = cairn__error(CAIRN_ENOMEM, "cannot write YAML");
+  json_object_foreach((json_t *)object, key, value) {
+    if (error)
+      break;
+    if (!json_is_string(value)) {
+      error = cairn__error(CAIRN_EINVAL, "'%s' is not text", key);
+      break;
+    }
+    if ((error = emit_scalar(&em, key, YAML_PLAIN_SCALAR_STYLE)) == 0)
+      error = emit_scalar(&em, json_string_value(value),
+                          YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+  }
+  if (!error) {
+    ok = yaml_mapping_end_event_initialize(&ev) &&
+         yaml_emitter_emit(&em, &ev) &&
+         yaml_document_end_event_initialize(&ev, 1) &&
+         yaml_emitter_emit(&em, &ev) &&
+         yaml_stream_end_event_initialize(&ev) &&
+         yaml_emitter_emit(&em, &ev) && yaml_emitter_flush(&em);
+    if (!ok)
+      error = cairn__error(CAIRN_ENOMEM, "cannot write YAML");
+  }
+  yaml_emitter_delete(&em);
+  return error;
 }

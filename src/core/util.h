@@ -53,6 +53,17 @@ int cairn_file_write_atomic(const char *path, const void *data, size_t len,
 int cairn_yaml_parse(json_t **out, const char *text, size_t len,
                      const char *source);
 
+/* The same, but every scalar becomes a string, exactly as written. */
+int cairn_yaml_parse_text(json_t **out, const char *text, size_t len,
+                          const char *source);
+
+/*
+ * Append to @p out a YAML document that maps each key of @p object (an
+ * object of strings) to its value, double-quoted so that it reads back
+ * as the same text.
+ */
+int cairn_yaml_emit_strings(cairn_buf *out, const json_t *object);
+
 /* getenv, but NULL for a variable that is set and empty. */
 const char *cairn_getenv(const char *name);
 

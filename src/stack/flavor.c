@@ -15,7 +15,7 @@
 
 static const char *const local_store_fields[] = {"path", NULL};
 static const char *const azure_store_fields[] = {
-  "path", "max_concurrency", "block_size", NULL};
+  "path", "authentication_secret", "max_concurrency", "block_size", NULL};
 static const char *const local_orchestrator_fields[] = {"parallelism", NULL};
 
 static const cairn_flavor flavors[] = {

@@ -47,61 +47,6 @@ char *cairn_stack_store_root(cairn_store *store, const cairn_component *c)
                         c->id);
 }
 
-int cairn_stack_resolve_azure_account(cairn_azure_account **out,
-                                      const cairn_component *c)
-{
-  const char *path = config_text(c, "path");
-  cairn_azure_account *account = NULL;
-  cairn_azure_uri uri;
-  const char *name;
-  int error;
-
-  *out = NULL;
-  if (!path)
-    return cairn__error(CAIRN_EINVAL, "the azure artifact store '%s' has "
-                        "no path: set one with 'cairn artifact-store update "
-                        "%s --path=az://CONTAINER'", c->name, c->name);
-  memset(&uri, 0, sizeof(uri));
-  if ((error = cairn_azure_uri_parse(&uri, path)) < 0)
-    return error;
-  if ((error = cairn_azure_account_from_env(&account)) < 0) {
-    cairn__error_prefix("artifact store '%s'", c->name);
-    goto done;
-  }
-  name = cairn_azure_account_name(account);
-  if (uri.account && *uri.account && name &&
-      strcasecmp(uri.account, name) != 0) {
-    error = cairn__error(CAIRN_EAUTH, "the path of artifact store '%s' "
-                         "names account '%s' but the credentials (%s) are "
-                         "for account '%s': make them agree", c->name,
-                         uri.account, cairn_azure_account_source(account),
-                         name);
-    goto done;
-  }
-  log_debug("stack", "artifact store '%s': credentials from %s", c->name,
-            cairn_azure_account_source(account));
-  *out = account;
-  account = NULL;
-done:
-  cairn_azure_account_free(account);
-  cairn_azure_uri_dispose(&uri);
-  return error;
-}
-
-char *cairn_stack_credential_source(const cairn_component *c)
-{
-  cairn_azure_account *account;
-  char *text;
-
-  if (strcmp(c->flavor, "azure") != 0)
-    return cairn__strdup("local disk");
-  if (cairn_stack_resolve_azure_account(&account, c) < 0)
-    return cairn__sprintf("none: %s", cairn_error_last()->message);
-  text = cairn__strdup(cairn_azure_account_source(account));
-  cairn_azure_account_free(account);
-  return text;
-}
-
 void cairn_live_store_free(cairn_live_store *s)
 {
   if (!s)
@@ -132,7 +77,7 @@ static int copy_component(cairn_component *out, const cairn_component *c)
   return 0;
 }
 
-static int open_azure(cairn_live_store *s)
+static int open_azure(cairn_live_store *s, cairn_store *store)
 {
   cairn_azure_transfer_options opts;
   int error;
@@ -140,7 +85,7 @@ static int open_azure(cairn_live_store *s)
   memset(&opts, 0, sizeof(opts));
   opts.max_concurrency = config_uint(&s->component, "max_concurrency");
   opts.block_size = config_uint(&s->component, "block_size");
-  if ((error = cairn_stack_resolve_azure_account(&s->account,
+  if ((error = cairn_stack_resolve_azure_account(&s->account, store,
                                                  &s->component)) < 0)
     return error;
   if (!(s->credential_source =
@@ -175,7 +120,7 @@ int cairn_live_store_open(cairn_live_store **out, cairn_store *store,
     goto fail;
   }
   if (strcmp(c->flavor, "azure") == 0) {
-    error = open_azure(s);
+    error = open_azure(s, store);
   } else {
     if (!(s->credential_source = cairn__strdup("local disk")))
       error = CAIRN_ENOMEM;

@@ -61,19 +61,65 @@ void cairn_live_store_free(cairn_live_store *s);
 
 /*
  * Resolve the credentials of Azure artifact store @p c, in one place:
- * today the environment (cairn_azure_account_from_env()).  An account
- * named in the store's URI (C@ACCOUNT.blob...) that disagrees with the
- * credentials' account is an error (CAIRN_EAUTH).
+ * its authentication secret when it names one, else the environment
+ * (cairn_azure_account_from_env()).  An account named in the store's URI
+ * (C@ACCOUNT.blob...) that disagrees with the credentials' account is an
+ * error (CAIRN_EAUTH).
  */
 int cairn_stack_resolve_azure_account(cairn_azure_account **out,
+                                      cairn_store *store,
                                       const cairn_component *c);
 
 /*
- * Describe where the credentials of @p c would come from, without
+ * Describe where the credentials of @p c would come from and how, without
  * failing: "local disk", the account's source, or "none: <why>".  A new
- * string (free()).  No secret is ever part of it.
+ * string (free()).  No secret value is ever part of it.
  */
-char *cairn_stack_credential_source(const cairn_component *c);
+char *cairn_stack_credential_source(cairn_store *store,
+                                    const cairn_component *c);
+
+/*
+ * Validate a component's configuration as cairn_flavor_validate() does,
+ * and check the authentication secret it names against the Azure secret
+ * schema (the secret is read, so that a bad one is refused now rather
+ * than when a pipeline first runs).  The secret reference is normalised
+ * to its name.
+ */
+int cairn_stack_component_check(cairn_store *store, const char *type,
+                                const char *flavor, json_t *config);
+
+/* How an Azure secret authenticates, in the order that decides. */
+typedef enum {
+  CAIRN_AZURE_METHOD_CONNECTION_STRING = 0,
+  CAIRN_AZURE_METHOD_KEY,
+  CAIRN_AZURE_METHOD_SAS,
+  CAIRN_AZURE_METHOD_SERVICE_PRINCIPAL,
+  CAIRN_AZURE_METHOD_CHAIN /* account name only: the environment's tokens */
+} cairn_azure_method;
+
+/* "account key", ... */
+const char *cairn_stack_azure_method_name(cairn_azure_method m);
+
+/*
+ * The method the values of Azure secret @p secret (its name, for
+ * messages) select: connection string, then account key, then SAS, then
+ * service principal, then the account name alone.  Unknown keys and
+ * incomplete combinations are CAIRN_EINVAL, listing the valid ones.
+ */
+int cairn_stack_azure_secret_method(const json_t *values, const char *secret,
+                                    cairn_azure_method *out);
+
+/*
+ * Before secret @p secret gets @p values: check them for every Azure
+ * artifact store that uses the secret (CAIRN_EINVAL naming the store).
+ */
+int cairn_stack_secret_check_users(cairn_store *store, const char *secret,
+                                   const json_t *values);
+
+/* The account that the values of secret @p secret describe. */
+int cairn_stack_azure_account_from_values(cairn_azure_account **out,
+                                          const json_t *values,
+                                          const char *secret);
 
 /* The stack to run on: name or NULL for the active one, with its parts. */
 typedef struct cairn_live_stack {

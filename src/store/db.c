@@ -503,6 +503,7 @@ void cairn_store_free(cairn_store *store)
   if (store->db)
     sqlite3_close_v2(store->db);
   free(store->home);
+  free(store->config_dir);
   free(store);
 }
 

@@ -12,11 +12,12 @@
 struct cairn_store {
   sqlite3 *db;
   char *home;
+  char *config_dir; /* where the secrets key lives; NULL: from the env */
   int depth; /* nesting of cairn__db_begin() */
 };
 
 /* The schema version that cairn__db_migrate() brings a database to. */
-#define CAIRN__SCHEMA_VERSION 1
+#define CAIRN__SCHEMA_VERSION 2
 
 /* Apply every migration above the stored version.  In a transaction. */
 int cairn__db_migrate(cairn_store *s);

@@ -96,8 +96,25 @@ static const char migration_1[] =
   "  PRIMARY KEY(step_run_id, direction, name));"
   "CREATE INDEX lineage_version ON lineage(version_id);";
 
+/*
+ * Secrets: values are one authenticated ciphertext per secret (see
+ * secrets.c); key names are kept in clear so that listings work without
+ * the key, and key_id names the secrets key that encrypted the row.
+ */
+static const char migration_2[] =
+  "CREATE TABLE secrets ("
+  "  id TEXT PRIMARY KEY,"
+  "  name TEXT NOT NULL UNIQUE,"
+  "  keys TEXT NOT NULL DEFAULT '[]',"
+  "  key_id TEXT NOT NULL,"
+  "  nonce BLOB NOT NULL,"
+  "  ciphertext BLOB NOT NULL,"
+  "  created INTEGER NOT NULL,"
+  "  updated INTEGER NOT NULL);";
+
 static const char *const migrations[] = {
   migration_1,
+  migration_2,
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

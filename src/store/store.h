@@ -288,4 +288,79 @@ int cairn_store_version_consumers(cairn_store *store,
 int cairn_store_step_run_get(cairn_store *store, cairn_step_run *out,
                              const char *id);
 
+/* ---------------------------------------------------------------- */
+/* Secrets                                                           */
+/* ---------------------------------------------------------------- */
+
+/*
+ * A named set of key/value pairs, encrypted at rest.  The values are
+ * decrypted only when asked for.  The key that encrypts them is kept
+ * apart from the database: CAIRN_SECRETS_KEY (base64 of 32 bytes), else
+ * the file secrets.key (mode 0600) in the cairn config folder, created
+ * by the first secret.
+ */
+typedef struct {
+  char *id;
+  char *name;
+  cairn_strlist keys;  /* key names, sorted; never secret */
+  json_t *values;      /* object of strings, or NULL when not read */
+  int64_t created;
+  int64_t updated;
+} cairn_secret;
+
+void cairn_secret_dispose(cairn_secret *s);
+void cairn_secret_list_free(cairn_secret *list, size_t count);
+
+/*
+ * The config folder holding the secrets key (copied); NULL goes back to
+ * $XDG_CONFIG_HOME/cairn, else ~/.config/cairn.
+ */
+int cairn_store_set_config_dir(cairn_store *store, const char *dir);
+/* Where the key is taken from, for messages: a path or the variable. */
+int cairn_store_secrets_key_location(cairn_store *store, char **out);
+
+/*
+ * Create a secret.  @p values: an object of text values whose keys are
+ * identifiers other than "name".  CAIRN_EEXISTS when the name is taken.
+ */
+int cairn_store_secret_create(cairn_store *store, cairn_secret *out,
+                              const char *name, const json_t *values);
+/*
+ * By name, id or unique id prefix; with @p with_values the values are
+ * decrypted (CAIRN_EAUTH naming the unreadable secrets when the key is
+ * missing or wrong).
+ */
+int cairn_store_secret_get(cairn_store *store, cairn_secret *out,
+                           const char *name_or_id, int with_values);
+/* Every secret, by name, without values. */
+int cairn_store_secret_list(cairn_store *store, cairn_secret **out,
+                            size_t *count);
+/* Replace the values of secret @p id. */
+int cairn_store_secret_update(cairn_store *store, const char *id,
+                              const json_t *values);
+/* Rename; components that name the secret follow. */
+int cairn_store_secret_rename(cairn_store *store, const char *id,
+                              const char *new_name);
+/* Delete; CAIRN_EINUSE naming the components that use it. */
+int cairn_store_secret_delete(cairn_store *store, const char *id);
+/* "artifact store 'x'" for each component that names secret @p id. */
+int cairn_store_secret_users(cairn_store *store, const char *id,
+                             cairn_strlist *out);
+
+typedef struct {
+  size_t count;       /* secrets re-encrypted */
+  char key_id[17];    /* id of the new key */
+  char *pending_path; /* with CAIRN_SECRETS_KEY: the file holding the new
+                         key, for the user to move into the variable */
+} cairn_secrets_rotation;
+
+/*
+ * Re-encrypt every secret under a new key, which replaces the key file;
+ * with CAIRN_SECRETS_KEY the new key is left in a file (out->pending_path)
+ * whose content the user must put in the variable.
+ */
+int cairn_store_secrets_rotate_key(cairn_store *store,
+                                   cairn_secrets_rotation *out);
+void cairn_secrets_rotation_dispose(cairn_secrets_rotation *r);
+
 #endif

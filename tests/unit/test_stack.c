@@ -177,19 +177,171 @@ static void test_azure_account_mismatch(void **state)
   unsetenv("AZURE_STORAGE_CONNECTION_STRING");
   unsetenv("AZURE_STORAGE_SAS_TOKEN");
   unsetenv("AZURE_STORAGE_BLOB_ENDPOINT");
-  assert_int_equal(cairn_stack_resolve_azure_account(&a, &c), CAIRN_EAUTH);
+  assert_int_equal(cairn_stack_resolve_azure_account(&a, NULL, &c), CAIRN_EAUTH);
   assert_non_null(strstr(message(), "'other'"));
   assert_null(strstr(message(), "Eby8"));
   json_decref(c.config);
   c.config = NULL;
 
   c.config = json_pack("{s:s}", "path", "az://data/p");
-  assert_int_equal(cairn_stack_resolve_azure_account(&a, &c), 0);
+  assert_int_equal(cairn_stack_resolve_azure_account(&a, NULL, &c), 0);
   assert_string_equal(cairn_azure_account_name(a), "devstoreaccount1");
   cairn_azure_account_free(a);
   json_decref(c.config);
   unsetenv("AZURE_STORAGE_ACCOUNT_NAME");
   unsetenv("AZURE_STORAGE_ACCOUNT_KEY");
+}
+
+/* The Azure secret schema: the order that decides, and what is refused. */
+static void test_secret_schema(void **state)
+{
+  static const struct {
+    const char *json;
+    int method; /* -1: refused */
+    const char *says;
+  } cases[] = {
+    {"{\"connection_string\": \"UseDevelopmentStorage=true\"}",
+     CAIRN_AZURE_METHOD_CONNECTION_STRING, NULL},
+    /* The connection string wins over a key given with it. */
+    {"{\"connection_string\": \"x\", \"account_name\": \"a\", "
+     "\"account_key\": \"k\"}", CAIRN_AZURE_METHOD_CONNECTION_STRING,
+     NULL},
+    {"{\"account_name\": \"a\", \"account_key\": \"k\", "
+     "\"sas_token\": \"sv=1\"}", CAIRN_AZURE_METHOD_KEY, NULL},
+    {"{\"account_name\": \"a\", \"sas_token\": \"sv=1\", "
+     "\"client_id\": \"c\", \"client_secret\": \"s\", "
+     "\"tenant_id\": \"t\"}", CAIRN_AZURE_METHOD_SAS, NULL},
+    {"{\"blob_endpoint\": \"https://a.blob.core.windows.net\", "
+     "\"sas_token\": \"sv=1\"}", CAIRN_AZURE_METHOD_SAS, NULL},
+    {"{\"account_name\": \"a\", \"client_id\": \"c\", "
+     "\"client_secret\": \"s\", \"tenant_id\": \"t\"}",
+     CAIRN_AZURE_METHOD_SERVICE_PRINCIPAL, NULL},
+    {"{\"account_name\": \"a\"}", CAIRN_AZURE_METHOD_CHAIN, NULL},
+    {"{\"account_name\": \"a\", \"password\": \"p\"}", -1,
+     "'password'"},
+    {"{\"account_key\": \"k\"}", -1, "account_key needs account_name"},
+    {"{\"sas_token\": \"sv=1\"}", -1, "sas_token needs account_name"},
+    {"{\"account_name\": \"a\", \"account_key\": \"k\", "
+     "\"client_id\": \"c\"}", -1, "all of client_id, client_secret"},
+    {"{\"client_id\": \"c\", \"client_secret\": \"s\", "
+     "\"tenant_id\": \"t\"}", -1, "needs account_name"},
+    {"{\"connection_string\": \"x\", \"blob_endpoint\": \"y\"}", -1,
+     "BlobEndpoint"},
+    {"{}", -1, "names no account"},
+  };
+  cairn_azure_method m;
+  json_t *v;
+  size_t i;
+
+  (void)state;
+  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    v = json_loads(cases[i].json, 0, NULL);
+    assert_non_null(v);
+    if (cases[i].method >= 0) {
+      assert_int_equal(cairn_stack_azure_secret_method(v, "s", &m), 0);
+      assert_int_equal(m, cases[i].method);
+    } else {
+      assert_int_equal(cairn_stack_azure_secret_method(v, "s", &m),
+                       CAIRN_EINVAL);
+      assert_non_null(strstr(message(), cases[i].says));
+      /* Every refusal lists the combinations that work. */
+      if (strstr(cases[i].says, "'") == NULL)
+        assert_non_null(strstr(message(), "the valid combinations"));
+    }
+    json_decref(v);
+  }
+}
+
+/* Accounts built from secret values, and a key refused for its base64. */
+static void test_secret_accounts(void **state)
+{
+  cairn_azure_account *a;
+  json_t *v;
+
+  (void)state;
+  v = json_pack("{s:s, s:s, s:s}", "account_name", "devstoreaccount1",
+                "account_key", DEV_KEY, "blob_endpoint",
+                "http://127.0.0.1:10000/devstoreaccount1");
+  assert_int_equal(cairn_stack_azure_account_from_values(&a, v, "az"), 0);
+  assert_int_equal(cairn_azure_account_auth(a), CAIRN_AZURE_AUTH_SHARED_KEY);
+  assert_string_equal(cairn_azure_account_source(a),
+                      "secret 'az': account key (shared key)");
+  assert_string_equal(cairn_azure_account_endpoint(a),
+                      "http://127.0.0.1:10000/devstoreaccount1");
+  cairn_azure_account_free(a);
+  json_decref(v);
+
+  v = json_pack("{s:s, s:s}", "account_name", "acct", "account_key",
+                "not-base64");
+  assert_int_equal(cairn_stack_azure_account_from_values(&a, v, "az"),
+                   CAIRN_EINVAL);
+  assert_non_null(strstr(message(), "not valid base64"));
+  assert_null(strstr(message(), "not-base64"));
+  json_decref(v);
+
+  v = json_pack("{s:s, s:s}", "account_name", "acct", "sas_token",
+                "?sv=2023-11-03&sp=rl&sig=abc%3D");
+  assert_int_equal(cairn_stack_azure_account_from_values(&a, v, "sas"), 0);
+  assert_int_equal(cairn_azure_account_auth(a), CAIRN_AZURE_AUTH_SAS);
+  assert_string_equal(cairn_azure_account_source(a),
+                      "secret 'sas': SAS token (SAS)");
+  assert_string_equal(cairn_azure_account_endpoint(a),
+                      "https://acct.blob.core.windows.net");
+  cairn_azure_account_free(a);
+  json_decref(v);
+}
+
+/* Registering a store checks the secret it names, through the store. */
+static void test_component_check(void **state)
+{
+  char base[] = "/tmp/cairn-test-stack-XXXXXX", cmd[96], cfg[64];
+  cairn_store *store;
+  cairn_secret s;
+  json_t *config, *v;
+
+  (void)state;
+  assert_non_null(mkdtemp(base));
+  snprintf(cfg, sizeof(cfg), "%s/config", base);
+  assert_int_equal(cairn_store_open(&store, base), 0);
+  assert_int_equal(cairn_store_set_config_dir(store, cfg), 0);
+  v = json_pack("{s:s, s:s}", "account_name", "acct", "account_key",
+                DEV_KEY);
+  assert_int_equal(cairn_store_secret_create(store, &s, "good", v), 0);
+  json_decref(v);
+  v = json_pack("{s:s}", "account_key", DEV_KEY);
+  cairn_secret_dispose(&s);
+  assert_int_equal(cairn_store_secret_create(store, &s, "bad", v), 0);
+  json_decref(v);
+  cairn_secret_dispose(&s);
+
+  config = json_pack("{s:s, s:s}", "path", "az://data",
+                     "authentication_secret", "good");
+  assert_int_equal(cairn_stack_component_check(store, "artifact_store",
+                                               "azure", config), 0);
+  json_decref(config);
+  config = json_pack("{s:s, s:s}", "path", "az://data",
+                     "authentication_secret", "bad");
+  assert_int_equal(cairn_stack_component_check(store, "artifact_store",
+                                               "azure", config),
+                   CAIRN_EINVAL);
+  assert_non_null(strstr(message(), "account_key needs account_name"));
+  json_decref(config);
+  config = json_pack("{s:s, s:s}", "path", "az://data",
+                     "authentication_secret", "missing");
+  assert_int_equal(cairn_stack_component_check(store, "artifact_store",
+                                               "azure", config),
+                   CAIRN_ENOTFOUND);
+  assert_non_null(strstr(message(), "cairn secret create missing"));
+  json_decref(config);
+  /* The local flavor has no such field. */
+  config = json_pack("{s:s}", "authentication_secret", "good");
+  assert_int_equal(cairn_stack_component_check(store, "artifact_store",
+                                               "local", config),
+                   CAIRN_EINVAL);
+  json_decref(config);
+  cairn_store_free(store);
+  snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+  assert_int_equal(system(cmd), 0);
 }
 
 int main(void)
@@ -201,6 +353,9 @@ int main(void)
     cmocka_unit_test(test_local_path),
     cmocka_unit_test(test_default_stack),
     cmocka_unit_test(test_azure_account_mismatch),
+    cmocka_unit_test(test_secret_schema),
+    cmocka_unit_test(test_secret_accounts),
+    cmocka_unit_test(test_component_check),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
