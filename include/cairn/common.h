@@ -57,6 +57,16 @@ CAIRN_EXTERN(void) cairn_error_clear(void);
 /** A short static name for a result code ("not found"). */
 CAIRN_EXTERN(const char *) cairn_strerror(int code);
 
+/**
+ * Ask every long operation of the process (transfers, pipeline runs) to
+ * stop: they return CAIRN_ECANCELLED and leave nothing half-written.
+ * Async-signal-safe, for SIGINT and SIGTERM handlers.
+ */
+CAIRN_EXTERN(void) cairn_cancel(void);
+/** 1 once cairn_cancel() was called (until cairn_cancel_reset()). */
+CAIRN_EXTERN(int) cairn_cancelled(void);
+CAIRN_EXTERN(void) cairn_cancel_reset(void);
+
 /** The library version, "MAJOR.MINOR.PATCH". */
 CAIRN_EXTERN(const char *) cairn_version(void);
 

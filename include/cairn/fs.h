@@ -49,6 +49,9 @@ CAIRN_EXTERN(const char *) cairn_fs_root(const cairn_fs *fs);
 /** "local" or "azure". */
 CAIRN_EXTERN(const char *) cairn_fs_flavor(const cairn_fs *fs);
 
+/** 1 when @p path lies at or below the root of @p fs, else 0. */
+CAIRN_EXTERN(int) cairn_fs_contains(const cairn_fs *fs, const char *path);
+
 /**
  * Join @p rel (a '/'-separated relative path) to the root, as a new
  * string (free()).

@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 
 #include <cairn/common.h>
+#include <cairn/log.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -110,6 +111,28 @@ static void print_help(const cli_spec *spec)
     printf("  %-30s %s\n", "--KEY=VALUE",
            "A configuration field of the flavor (see 'flavor list').");
   printf("  %-30s %s\n", "-h, --help", "Show this message and exit.");
+}
+
+/* "cairn stack register" from the usage line, into @p out. */
+static const char *command_path(const cli_spec *spec, char *out,
+                                size_t outlen)
+{
+  const char *u = spec->usage, *end = u;
+
+  while (*end) {
+    const char *word = end;
+    size_t len = strcspn(word, " ");
+
+    if (word != u && !(word[0] >= 'a' && word[0] <= 'z'))
+      break;
+    end = word + len;
+    while (*end == ' ')
+      end++;
+  }
+  while (end > u && end[-1] == ' ')
+    end--;
+  snprintf(out, outlen, "%.*s", (int)(end - u), u);
+  return out;
 }
 
 static int find_opt(const cli_spec *spec, const char *name, size_t len,
@@ -224,6 +247,15 @@ int cli_parse(cli_ctx *ctx, const cli_spec *spec, int argc, char **argv,
         return 1;
       continue;
     }
+    if (is_long && len == 9 && strncmp(name, "log-level", 9) == 0) {
+      const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+      if (!v)
+        return cli_error("--log-level needs a value: error, warn, info, "
+                         "debug or trace");
+      if (cli_set_log_level(v, "--log-level"))
+        return 1;
+      continue;
+    }
     idx = find_opt(spec, name, len, is_long);
     if (idx < 0 && !is_long)
       idx = find_opt(spec, name, len, 0);
@@ -240,9 +272,11 @@ int cli_parse(cli_ctx *ctx, const cli_spec *spec, int argc, char **argv,
         free(key);
         continue;
       }
+      char path[128];
+
       return cli_error("no such option: %.*s%.*s (see '%s --help')",
                        is_long ? 2 : 1, "--", (int)len, name,
-                       spec->usage);
+                       command_path(spec, path, sizeof(path)));
     }
     if (spec->opts[idx].kind == CLI_FLAG) {
       if (eq)
@@ -320,17 +354,17 @@ const cairn_strlist *cli_values(const cli_args *a, const char *name)
 /* Dispatch                                                          */
 /* ---------------------------------------------------------------- */
 
-static void group_help(const char *group, const char *summary,
+static void group_help(FILE *out, const char *group, const char *summary,
                        const cli_command *commands)
 {
   size_t i;
 
-  printf("Usage: cairn %s COMMAND [ARGS]...\n\n%s\n\nCommands:\n", group,
-         summary);
+  fprintf(out, "Usage: cairn %s COMMAND [ARGS]...\n\n%s\n\nCommands:\n",
+          group, summary);
   for (i = 0; commands[i].name; i++)
-    printf("  %-18s %s\n", commands[i].name, commands[i].summary);
-  printf("\nRun 'cairn %s COMMAND --help' for a command's options.\n",
-         group);
+    fprintf(out, "  %-18s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "\nRun 'cairn %s COMMAND --help' for a command's options.\n",
+          group);
 }
 
 int cli_dispatch(cli_ctx *ctx, const char *group, const char *summary,
@@ -340,10 +374,13 @@ int cli_dispatch(cli_ctx *ctx, const char *group, const char *summary,
   size_t i;
   int rc;
 
-  if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-      strcmp(argv[1], "-h") == 0) {
-    group_help(group, summary, commands);
-    return argc < 2 ? 1 : 0;
+  if (argc < 2) {
+    group_help(stderr, group, summary, commands);
+    return cli_error("'cairn %s' needs a command (see above)", group);
+  }
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    group_help(stdout, group, summary, commands);
+    return 0;
   }
   for (i = 0; commands[i].name; i++)
     if (strcmp(commands[i].name, argv[1]) == 0)
@@ -415,6 +452,17 @@ int cli_confirm(const char *question)
   if (!fgets(line, sizeof(line), stdin))
     return 0;
   return line[0] == 'y' || line[0] == 'Y';
+}
+
+int cli_set_log_level(const char *name, const char *from)
+{
+  cairn_log_level level;
+
+  if (cairn_log_level_parse(&level, name) < 0)
+    return cli_error("unknown log level '%s' in %s: use error, warn, "
+                     "info, debug or trace", name, from);
+  cairn_log_set_level(level);
+  return 0;
 }
 
 /* ---------------------------------------------------------------- */

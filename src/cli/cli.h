@@ -27,6 +27,9 @@ typedef struct {
  */
 cairn_store *cli_store(cli_ctx *ctx);
 
+/* Set the log level from @p name; @p from says where it was given. */
+int cli_set_log_level(const char *name, const char *from);
+
 /* "Error: <message>" on stderr; returns 1 (the exit status). */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "Error: <the library's last error>" on stderr; returns 1. */
@@ -132,6 +135,11 @@ cli_table *cli_table_new(const char *title, const char *const *columns,
 void cli_table_add(cli_table *t, const char *const *cells);
 /* Add a row from printf-free varargs: exactly ncols const char *. */
 void cli_table_addv(cli_table *t, ...);
+/*
+ * Give the last row added its JSON form for --output json (a reference
+ * is taken), when the cells' text would lose types (numbers, lists).
+ */
+void cli_table_row_json(cli_table *t, json_t *row);
 size_t cli_table_rows(const cli_table *t);
 /*
  * Print framed on stdout, or, with ctx->json, as a JSON array of

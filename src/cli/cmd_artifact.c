@@ -94,6 +94,11 @@ static int do_list(cli_ctx *ctx, int argc, char **argv)
     snprintf(latest, sizeof(latest), "%d", list[i].latest);
     cli_format_time(updated, sizeof(updated), list[i].updated);
     cli_table_addv(t, list[i].name, versions, latest, updated);
+    cli_table_row_json(t, json_pack("{s:s, s:i, s:i, s:I}", "name",
+                                    list[i].name, "versions",
+                                    list[i].versions, "latest",
+                                    list[i].latest, "updated",
+                                    (json_int_t)list[i].updated));
   }
   cli_table_emit(ctx, t);
   cairn_artifact_summary_list_free(list, n);
@@ -249,7 +254,8 @@ static int do_get(cli_ctx *ctx, int argc, char **argv)
   struct stat st;
   const char *dest;
   char *written = NULL;
-  int rc, is_dir;
+  cairn_fs *fs = NULL;
+  int rc, is_dir, owned = 0;
 
   if ((rc = cli_parse(ctx, &get_spec, argc, argv, &args)) != 0) {
     cli_args_dispose(&args);
@@ -270,16 +276,21 @@ static int do_get(cli_ctx *ctx, int argc, char **argv)
     rc = cli_error("'%s' is a file; a folder artifact needs a folder "
                    "(a new path or an existing folder)", dest);
   } else if (cmd_run_open_store(&ls, store, v.artifact_store_id) < 0 ||
-             cairn__pipeline_download(&written, ls->fs, &v, dest,
+             cairn_live_store_fs_at(ls, v.uri, &fs, &owned) < 0 ||
+             cairn__pipeline_download(&written, fs, &v, dest,
                                       strcmp(v.kind, "folder") != 0 &&
                                           !is_dir) < 0) {
-    rc = cli_fail();
+    rc = cairn_error_last()->code == CAIRN_ECANCELLED
+             ? cli_error("interrupted: '%s' was left as it was", dest)
+             : cli_fail();
   } else {
     printf("Saved %s:%d to %s (SHA-256 %s checked).\n", v.artifact,
            v.version, written, v.sha256);
     rc = 0;
   }
   free(written);
+  if (owned)
+    cairn_fs_free(fs);
   cairn_live_store_free(ls);
   cairn_artifact_version_dispose(&v);
   cli_args_dispose(&args);

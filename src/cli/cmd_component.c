@@ -82,10 +82,24 @@ char *cmd_component_value_text(const json_t *v)
   return json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 }
 
-static const cli_spec list_spec = {
-  "cairn TYPE list [--output json]",
-  "List the registered components of this type.",
-  NULL, 0, 0, 0, 1};
+/* The command group of a component type: "artifact-store". */
+static const char *group_of(const char *type)
+{
+  return strcmp(type, "artifact_store") == 0 ? "artifact-store"
+                                             : "orchestrator";
+}
+
+/* A spec whose usage names the real command group. */
+static cli_spec type_spec(const char *type, const char *tail,
+                          const char *summary, int max_args,
+                          char *usage, size_t usage_len)
+{
+  cli_spec spec = {NULL, summary, NULL, 0, max_args, 0, 1};
+
+  snprintf(usage, usage_len, "cairn %s %s", group_of(type), tail);
+  spec.usage = usage;
+  return spec;
+}
 
 int cmd_component_list(cli_ctx *ctx, const char *type, int argc,
                        char **argv)
@@ -100,7 +114,12 @@ int cmd_component_list(cli_ctx *ctx, const char *type, int argc,
   size_t n, i;
   int rc;
 
-  if ((rc = cli_parse(ctx, &list_spec, argc, argv, &args)) != 0) {
+  char usage[96];
+  cli_spec spec = type_spec(type, "list [--output json]",
+                            "List the registered components of this type.",
+                            0, usage, sizeof(usage));
+
+  if ((rc = cli_parse(ctx, &spec, argc, argv, &args)) != 0) {
     cli_args_dispose(&args);
     return CLI_PARSED(rc);
   }
@@ -181,10 +200,6 @@ static void stacks_line(cairn_store *store, const cairn_component *c,
   cairn_strlist_dispose(&users);
 }
 
-static const cli_spec describe_spec = {
-  "cairn TYPE describe [NAME] [--output json]",
-  "Show a component's configuration (the active stack's when no NAME).",
-  NULL, 0, 1, 0, 1};
 
 int cmd_component_describe(cli_ctx *ctx, const char *type, int argc,
                            char **argv)
@@ -198,7 +213,13 @@ int cmd_component_describe(cli_ctx *ctx, const char *type, int argc,
   char title[256], *root = NULL, *source = NULL;
   int rc, active;
 
-  if ((rc = cli_parse(ctx, &describe_spec, argc, argv, &args)) != 0) {
+  char usage[96];
+  cli_spec spec = type_spec(type, "describe [NAME] [--output json]",
+                            "Show a component's configuration (the active "
+                            "stack's when no NAME).", 1, usage,
+                            sizeof(usage));
+
+  if ((rc = cli_parse(ctx, &spec, argc, argv, &args)) != 0) {
     cli_args_dispose(&args);
     return CLI_PARSED(rc);
   }

@@ -42,6 +42,9 @@ static int do_list(cli_ctx *ctx, int argc, char **argv)
            version, tls);
   t = cli_table_new(NULL, columns, 3);
   cli_table_addv(t, ok ? "\xe2\x9c\x85" : "", "azure", needs);
+  cli_table_row_json(t, json_pack("{s:b, s:s, s:s, s:s}", "installed", ok,
+                                  "integration", "azure", "libcurl",
+                                  version, "tls", tls));
   cli_table_emit(ctx, t);
   return 0;
 }

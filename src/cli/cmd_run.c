@@ -177,6 +177,13 @@ static int do_list(cli_ctx *ctx, int argc, char **argv)
     cli_format_duration(took, sizeof(took), run_ms(&runs[i]));
     cli_table_addv(t, runs[i].name, runs[i].id, runs[i].pipeline,
                    cairn_status_name(runs[i].status), stack, started, took);
+    cli_table_row_json(t, json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "run_name",
+        runs[i].name, "run_id", runs[i].id, "pipeline", runs[i].pipeline, "status",
+        cairn_status_name(runs[i].status), "stack", stack ? stack : "",
+        "started", (json_int_t)runs[i].started, "ended",
+        (json_int_t)runs[i].ended, "duration_ms",
+        (json_int_t)run_ms(&runs[i])));
     free(stack);
   }
   cli_table_emit(ctx, t);
@@ -314,18 +321,30 @@ static const cli_spec logs_spec = {
   "Print the logs of a run's steps, read back from the artifact store.",
   NULL, 1, 2, 0, 0};
 
-static int print_log(cairn_fs *fs, const char *uri)
+/* Print the log at @p uri, read through its own folder of store @p ls. */
+static int print_log(cairn_live_store *ls, const char *uri)
 {
   cairn_fs_file *f = NULL;
-  char chunk[16384];
+  cairn_fs *fs;
+  char chunk[16384], *dir;
   size_t n;
-  int error;
+  int error, owned = 0;
 
-  if ((error = cairn_fs_open(&f, fs, uri, "r")) < 0)
+  if (!(dir = cairn__strdup(uri)))
+    return CAIRN_ENOMEM;
+  if (strrchr(dir, '/'))
+    *strrchr(dir, '/') = '\0';
+  error = cairn_live_store_fs_at(ls, dir, &fs, &owned);
+  free(dir);
+  if (error < 0)
     return error;
-  while ((error = cairn_fs_read(f, chunk, sizeof(chunk), &n)) == 0 && n)
-    fwrite(chunk, 1, n, stdout);
-  cairn_fs_close(f);
+  if ((error = cairn_fs_open(&f, fs, uri, "r")) == 0) {
+    while ((error = cairn_fs_read(f, chunk, sizeof(chunk), &n)) == 0 && n)
+      fwrite(chunk, 1, n, stdout);
+    cairn_fs_close(f);
+  }
+  if (owned)
+    cairn_fs_free(fs);
   return error;
 }
 
@@ -367,7 +386,7 @@ static int do_logs(cli_ctx *ctx, int argc, char **argv)
       continue;
     }
     fflush(stdout);
-    if (print_log(ls->fs, steps[i].log_uri) < 0) {
+    if (print_log(ls, steps[i].log_uri) < 0) {
       rc = cli_fail();
       goto done;
     }

@@ -194,10 +194,17 @@ static int do_list(cli_ctx *ctx, int argc, char **argv)
   t = cli_table_new(NULL, columns, 3);
   for (i = 0; i < n; i++) {
     cairn_buf keys = CAIRN_BUF_INIT;
+    json_t *names = json_array();
 
-    for (k = 0; k < list[i].keys.count; k++)
+    for (k = 0; k < list[i].keys.count; k++) {
       cairn_buf_printf(&keys, "%s%s", k ? ", " : "", list[i].keys.items[k]);
+      json_array_append_new(names, json_string(list[i].keys.items[k]));
+    }
     cli_table_addv(t, list[i].name, list[i].id, cairn_buf_cstr(&keys));
+    cli_table_row_json(t, json_pack("{s:s, s:s, s:o, s:I}", "name",
+                                    list[i].name, "id", list[i].id, "keys",
+                                    names, "updated",
+                                    (json_int_t)list[i].updated));
     cairn_buf_dispose(&keys);
   }
   cli_table_emit(ctx, t);

@@ -4,6 +4,7 @@
  */
 #include <cairn/common.h>
 #include <cairn/log.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,15 +59,29 @@ static void log_to_stderr(cairn_log_level level, const char *category,
   fprintf(stderr, "[%s] %s: %s\n", names[level], category, message);
 }
 
-static int set_log_level(const char *name, const char *from)
+/*
+ * SIGINT and SIGTERM ask long operations to stop cleanly; a second one
+ * ends the process at once.
+ */
+static void on_signal(int sig)
 {
-  cairn_log_level level;
+  if (cairn_cancelled()) {
+    signal(sig, SIG_DFL);
+    raise(sig);
+    return;
+  }
+  cairn_cancel();
+}
 
-  if (cairn_log_level_parse(&level, name) < 0)
-    return cli_error("unknown log level '%s' in %s: use error, warn, "
-                     "info, debug or trace", name, from);
-  cairn_log_set_level(level);
-  return 0;
+static void catch_signals(void)
+{
+  struct sigaction sa;
+
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
 }
 
 /* CAIRN_HOME, else $XDG_DATA_HOME/cairn, else ~/.local/share/cairn. */
@@ -92,7 +107,7 @@ int main(int argc, char **argv)
 
   cairn_log_set_sink(log_to_stderr, NULL);
   if ((v = cairn_getenv("CAIRN_LOG_LEVEL")) &&
-      set_log_level(v, "CAIRN_LOG_LEVEL"))
+      cli_set_log_level(v, "CAIRN_LOG_LEVEL"))
     return 1;
 
   while (argi < argc && argv[argi][0] == '-') {
@@ -106,13 +121,16 @@ int main(int argc, char **argv)
       return 0;
     }
     if (strcmp(a, "--log-level") == 0 && argi + 1 < argc) {
-      if (set_log_level(argv[argi + 1], "--log-level"))
+      if (cli_set_log_level(argv[argi + 1], "--log-level"))
         return 1;
       argi += 2;
       continue;
     }
+    if (strcmp(a, "--log-level") == 0)
+      return cli_error("--log-level needs a value: error, warn, info, "
+                       "debug or trace");
     if (strncmp(a, "--log-level=", 12) == 0) {
-      if (set_log_level(a + 12, "--log-level"))
+      if (cli_set_log_level(a + 12, "--log-level"))
         return 1;
       argi++;
       continue;
@@ -135,6 +153,7 @@ int main(int argc, char **argv)
 
   if (cairn_global_init() < 0)
     return cli_fail();
+  catch_signals();
   ctx.home = find_home();
   if (!ctx.home) {
     cli_error("cannot find a home folder: set CAIRN_HOME");

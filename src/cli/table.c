@@ -12,6 +12,7 @@ struct cli_table {
   size_t ncols;
   char **columns;
   char **cells; /* rows * ncols, owned */
+  json_t **json; /* per row: its JSON form, or NULL for the cells' */
   size_t rows;
   size_t alloc;
 };
@@ -41,11 +42,13 @@ void cli_table_add(cli_table *t, const char *const *cells)
   if (t->rows == t->alloc) {
     t->alloc = t->alloc ? t->alloc * 2 : 8;
     t->cells = realloc(t->cells, t->alloc * t->ncols * sizeof(char *));
-    if (!t->cells)
+    t->json = realloc(t->json, t->alloc * sizeof(json_t *));
+    if (!t->cells || !t->json)
       abort();
   }
   for (i = 0; i < t->ncols; i++)
     t->cells[t->rows * t->ncols + i] = strdup(cells[i] ? cells[i] : "");
+  t->json[t->rows] = NULL;
   t->rows++;
 }
 
@@ -62,6 +65,16 @@ void cli_table_addv(cli_table *t, ...)
   cli_table_add(t, cells);
 }
 
+void cli_table_row_json(cli_table *t, json_t *row)
+{
+  if (!t->rows) {
+    json_decref(row);
+    return;
+  }
+  json_decref(t->json[t->rows - 1]);
+  t->json[t->rows - 1] = row;
+}
+
 size_t cli_table_rows(const cli_table *t)
 {
   return t->rows;
@@ -73,6 +86,9 @@ static void table_free(cli_table *t)
 
   for (i = 0; i < t->rows * t->ncols; i++)
     free(t->cells[i]);
+  for (i = 0; i < t->rows; i++)
+    json_decref(t->json[i]);
+  free(t->json);
   for (i = 0; i < t->ncols; i++)
     free(t->columns[i]);
   free(t->cells);
@@ -312,7 +328,13 @@ void cli_table_emit(cli_ctx *ctx, cli_table *t)
   }
   array = json_array();
   for (r = 0; r < t->rows; r++) {
-    json_t *obj = json_object();
+    json_t *obj;
+
+    if (t->json[r]) {
+      json_array_append(array, t->json[r]);
+      continue;
+    }
+    obj = json_object();
     for (i = 0; i < t->ncols; i++) {
       const char *cell = t->cells[r * t->ncols + i];
       char *key = json_key(t->columns[i]);

@@ -3,8 +3,26 @@
  */
 #include <cairn/common.h>
 #include <curl/curl.h>
+#include <signal.h>
 
 #include "core/error.h"
+
+static volatile sig_atomic_t cancel_flag;
+
+void cairn_cancel(void)
+{
+  cancel_flag = 1;
+}
+
+int cairn_cancelled(void)
+{
+  return cancel_flag != 0;
+}
+
+void cairn_cancel_reset(void)
+{
+  cancel_flag = 0;
+}
 
 const char *cairn_version(void)
 {

@@ -1186,3 +1186,15 @@ done:
   free(full);
   return error;
 }
+
+int cairn_fs_contains(const cairn_fs *fs, const char *path)
+{
+  char *copy;
+
+  if (resolve(&copy, fs, path) < 0) {
+    cairn_error_clear();
+    return 0;
+  }
+  free(copy);
+  return 1;
+}

@@ -776,6 +776,10 @@ int cairn_http_run(cairn_http_client *c, cairn_http_producer next,
   rs.payload = payload;
 
   for (;;) {
+    if (cairn_cancelled()) {
+      rs.error = cairn__error(CAIRN_ECANCELLED, "stopped on request");
+      break;
+    }
     fill(&rs);
     due = start_due(&rs);
     if (rs.error)

@@ -13,6 +13,7 @@
  */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,23 +280,106 @@ static int check_tree(const cairn_fs_tree *tree, const char *want,
   return error;
 }
 
-/* Create folder @p dir, or, when NULL, the folder that will hold @p file. */
-static int make_folder(const char *dir, const char *file)
+/* Create the folder that will hold @p path. */
+static int make_parent(const char *path)
 {
   char *parent;
-  int error;
+  int error = 0;
 
-  if (dir)
-    return cairn_mkdirs(dir, 0777);
-  if (!(parent = cairn__strdup(file)))
+  if (!(parent = cairn__strdup(path)))
     return CAIRN_ENOMEM;
   if (strrchr(parent, '/') && strrchr(parent, '/') != parent) {
     *strrchr(parent, '/') = '\0';
     error = cairn_mkdirs(parent, 0777);
-  } else {
-    error = 0;
   }
   free(parent);
+  return error;
+}
+
+/*
+ * A hidden name next to @p path for writing before the final rename, so
+ * that a failed or interrupted download leaves @p path as it was.
+ */
+static char *part_name(const char *path)
+{
+  const char *base = cairn_path_basename(path);
+
+  return cairn__sprintf("%.*s.%s.cairn-part-%ld", (int)(base - path), path,
+                        base, (long)getpid());
+}
+
+/* 1 when @p path is a folder with nothing in it. */
+static int empty_folder(const char *path)
+{
+  DIR *d = opendir(path);
+  struct dirent *e;
+  int empty = 1;
+
+  if (!d)
+    return 0;
+  while (empty && (e = readdir(d)))
+    empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+  closedir(d);
+  return empty;
+}
+
+static int get_folder(cairn_fs *fs, const cairn_artifact_version *v,
+                      const char *dest)
+{
+  cairn_fs_tree tree = {0};
+  struct stat st;
+  char *part = NULL, *mpath = NULL;
+  int error;
+
+  if (stat(dest, &st) == 0 && (!S_ISDIR(st.st_mode) || !empty_folder(dest)))
+    return cairn__error(CAIRN_EEXISTS, "'%s' exists and is not an empty "
+                        "folder: give a new path for the folder artifact",
+                        dest);
+  if ((error = make_parent(dest)) < 0)
+    return error;
+  if (!(part = part_name(dest)) ||
+      !(mpath = cairn_path_join(part, CAIRN_MANIFEST_NAME))) {
+    error = cairn__error_oom();
+    goto done;
+  }
+  cairn__pipeline_rm_local(part);
+  if ((error = cairn_fs_get_tree(fs, v->uri, part, &tree)) < 0)
+    goto done;
+  unlink(mpath);
+  if ((error = check_tree(&tree, v->sha256, v->uri)) < 0)
+    goto done;
+  rmdir(dest); /* an empty folder, or nothing */
+  if (rename(part, dest) < 0)
+    error = cairn__error_errno("cannot move the download to", dest);
+done:
+  if (error < 0 && part)
+    cairn__pipeline_rm_local(part);
+  cairn_fs_tree_dispose(&tree);
+  free(part);
+  free(mpath);
+  return error;
+}
+
+static int get_one_file(cairn_fs *fs, const cairn_artifact_version *v,
+                        const char *src, const char *local)
+{
+  char sha[65], *part;
+  int error;
+
+  if ((error = make_parent(local)) < 0)
+    return error;
+  if (!(part = part_name(local)))
+    return CAIRN_ENOMEM;
+  if ((error = cairn_fs_get_file(fs, src, part, sha)) == 0 && v->sha256 &&
+      strcmp(sha, v->sha256) != 0)
+    error = cairn__error(CAIRN_EINTEGRITY, "%s: the bytes read do not "
+                         "match the recorded SHA-256 %s (got %s)", src,
+                         v->sha256, sha);
+  if (error == 0 && rename(part, local) < 0)
+    error = cairn__error_errno("cannot move the download to", local);
+  if (error < 0)
+    unlink(part);
+  free(part);
   return error;
 }
 
@@ -303,63 +387,41 @@ int cairn__pipeline_download(char **out, cairn_fs *fs,
                              const cairn_artifact_version *v,
                              const char *dest, int dest_is_file)
 {
-  json_t *manifest = NULL;
-  cairn_fs_tree tree = {0};
+  json_t *manifest = NULL, *first;
   const char *rel;
-  char sha[65], *src = NULL, *local = NULL, *mpath = NULL;
+  char *src = NULL, *local = NULL;
   int error;
 
   *out = NULL;
   if ((error = cairn__pipeline_read_manifest(&manifest, fs, v->uri)) < 0)
     return error;
   if (v->kind && strcmp(v->kind, "folder") == 0) {
-    if ((error = cairn_fs_get_tree(fs, v->uri, dest, &tree)) < 0)
-      goto done;
-    if (!(mpath = cairn_path_join(dest, CAIRN_MANIFEST_NAME))) {
-      error = cairn__error_oom();
-      goto done;
-    }
-    unlink(mpath);
-    if ((error = check_tree(&tree, v->sha256, v->uri)) < 0)
-      goto done;
-    local = cairn__strdup(dest);
-  } else {
-    json_t *first = json_array_get(json_object_get(manifest, "files"), 0);
-    rel = json_string_value(json_object_get(first, "path"));
-    if (!rel || strchr(rel, '/') || strcmp(rel, "..") == 0) {
-      error = cairn__error(CAIRN_EINTEGRITY, "manifest of %s names no "
-                           "file", v->uri);
-      goto done;
-    }
-    src = cairn_path_join(v->uri, rel);
-    local = dest_is_file ? cairn__strdup(dest) : cairn_path_join(dest, rel);
-    if (!src || !local) {
-      error = cairn__error_oom();
-      goto done;
-    }
-    if ((error = make_folder(dest_is_file ? NULL : dest, local)) < 0)
-      goto done;
-    if ((error = cairn_fs_get_file(fs, src, local, sha)) < 0)
-      goto done;
-    if (v->sha256 && strcmp(sha, v->sha256) != 0) {
-      unlink(local);
-      error = cairn__error(CAIRN_EINTEGRITY, "%s: the bytes read do not "
-                           "match the recorded SHA-256 %s (got %s)", src,
-                           v->sha256, sha);
-      goto done;
-    }
+    if ((error = get_folder(fs, v, dest)) == 0 &&
+        !(local = cairn__strdup(dest)))
+      error = CAIRN_ENOMEM;
+    goto done;
   }
-  if (!local)
+  first = json_array_get(json_object_get(manifest, "files"), 0);
+  rel = json_string_value(json_object_get(first, "path"));
+  if (!rel || strchr(rel, '/') || strcmp(rel, "..") == 0 ||
+      strcmp(rel, ".") == 0) {
+    error = cairn__error(CAIRN_EINTEGRITY, "manifest of %s names no file",
+                         v->uri);
+    goto done;
+  }
+  src = cairn_path_join(v->uri, rel);
+  local = dest_is_file ? cairn__strdup(dest) : cairn_path_join(dest, rel);
+  if (!src || !local)
     error = cairn__error_oom();
+  else
+    error = get_one_file(fs, v, src, local);
 done:
   if (error == 0) {
     *out = local;
     local = NULL;
   }
   json_decref(manifest);
-  cairn_fs_tree_dispose(&tree);
   free(src);
   free(local);
-  free(mpath);
   return error;
 }

@@ -151,8 +151,14 @@ int cairn_pipeline_step_cache_key(char out[65], const cairn_pipeline *p,
     prm[n].name = key;
     prm[n++].value = json_is_string(value) ? json_string_value(value) : "";
   }
+  /* An output's artifact name is part of what the step makes: a step
+   * of another pipeline, or an output renamed, is not the same. */
   for (i = 0; i < s->noutputs; i++)
-    outs[i] = s->outputs[i].name;
+    if (!(outs[i] = cairn__sprintf("%s=%s", s->outputs[i].name,
+                                   s->outputs[i].artifact))) {
+      error = CAIRN_ENOMEM;
+      goto done;
+    }
 
   parts.command = s->run;
   parts.code = code;
@@ -173,6 +179,8 @@ done:
   free(inputs);
   free(env);
   free(prm);
+  for (i = 0; outs && i < s->noutputs; i++)
+    free((char *)outs[i]);
   free(outs);
   return error;
 }

@@ -16,9 +16,16 @@ static const char *const step_keys[] = {"run", "code", "inputs", "outputs",
                                         "env", "timeout", "description",
                                         NULL};
 
+/*
+ * Letters, digits, '_', '.' and '-', not starting with '.': names become
+ * folders in the work area and the store, where "." and ".." would
+ * leave their place.
+ */
+#define NAME_RULE "letters, digits, '_', '.' and '-', not starting with '.'"
+
 static int valid_name(const char *s)
 {
-  if (!s || !*s)
+  if (!s || !*s || *s == '.')
     return 0;
   for (; *s; s++)
     if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
@@ -131,6 +138,13 @@ static int parse_code(cairn_pipeline_step *s, const json_t *v,
     full = rel[0] == '/' ? cairn__strdup(rel) : cairn_path_join(dir, rel);
     if (!full)
       return CAIRN_ENOMEM;
+    if (stat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
+      error = cairn__error(CAIRN_EINVAL, "%s: step '%s': code entry '%s' "
+                           "is a folder: list the files in it", source,
+                           s->name, rel);
+      free(full);
+      return error;
+    }
     if (stat(full, &st) != 0 || !S_ISREG(st.st_mode)) {
       error = cairn__error(CAIRN_EINVAL, "%s: step '%s': code file '%s' "
                            "not found (paths are relative to %s)", source,
@@ -164,8 +178,7 @@ static int parse_inputs(cairn_pipeline_step *s, const json_t *v,
     cairn_pipeline_input *in = &s->inputs[n];
     if (!valid_name(key))
       return cairn__error(CAIRN_EINVAL, "%s: step '%s': bad input name "
-                          "'%s' (use letters, digits, '_', '.', '-')",
-                          source, s->name, key);
+                          "'%s' (use " NAME_RULE ")", source, s->name, key);
     if (!ref || !strchr(ref, '.') || ref[0] == '.')
       return cairn__error(CAIRN_EINVAL, "%s: step '%s': input '%s' must "
                           "name another step's output as step.output",
@@ -188,12 +201,11 @@ static int add_output(cairn_pipeline *p, cairn_pipeline_step *s,
 
   if (!valid_name(name))
     return cairn__error(CAIRN_EINVAL, "%s: step '%s': bad output name "
-                        "'%s' (use letters, digits, '_', '.', '-')",
-                        source, s->name, name);
+                        "'%s' (use " NAME_RULE ")", source, s->name, name);
   if (artifact && !valid_name(artifact))
     return cairn__error(CAIRN_EINVAL, "%s: step '%s': bad artifact name "
-                        "'%s' for output '%s' (use letters, digits, '_', "
-                        "'.', '-')", source, s->name, artifact, name);
+                        "'%s' for output '%s' (use " NAME_RULE ")", source,
+                        s->name, artifact, name);
   for (i = 0; i < s->noutputs; i++)
     if (strcmp(s->outputs[i].name, name) == 0)
       return cairn__error(CAIRN_EINVAL, "%s: step '%s': output '%s' is "
@@ -332,6 +344,10 @@ static int parse_step(cairn_pipeline *p, cairn_pipeline_step *s,
     return error;
 
   f = json_object_get(v, "run");
+  if (f && !json_is_null(f) && !json_is_string(f))
+    return cairn__error(CAIRN_EINVAL, "%s: step '%s': 'run' must be the "
+                        "command as text (quote it if it reads as a number "
+                        "or a boolean)", source, s->name);
   if (!f || !json_is_string(f) || !*json_string_value(f))
     return cairn__error(CAIRN_EINVAL, "%s: step '%s': missing 'run' (the "
                         "command to execute, e.g. run: python3 train.py)",
@@ -356,8 +372,8 @@ static int parse_step(cairn_pipeline *p, cairn_pipeline_step *s,
     if (!json_is_integer(f) || json_integer_value(f) <= 0 ||
         json_integer_value(f) > 7 * 24 * 3600)
       return cairn__error(CAIRN_EINVAL, "%s: step '%s': 'timeout' must be "
-                          "a whole number of seconds, e.g. timeout: 300",
-                          source, s->name);
+                          "a whole number of seconds from 1 to 604800 (a "
+                          "week), e.g. timeout: 300", source, s->name);
     s->timeout = (int)json_integer_value(f);
   }
   return check_env_clash(s, source);
@@ -398,9 +414,14 @@ static int parse_doc(cairn_pipeline *p, const json_t *doc,
     return error;
 
   f = json_object_get(doc, "name");
-  if (!json_is_string(f) || !valid_name(json_string_value(f)))
-    return cairn__error(CAIRN_EINVAL, "%s: 'name' must be a pipeline name "
-                        "of letters, digits, '_', '.' and '-'", source);
+  if (json_is_string(f) && !valid_name(json_string_value(f)))
+    return cairn__error(CAIRN_EINVAL, "%s: the pipeline name '%s' is not "
+                        "valid: use " NAME_RULE, source,
+                        json_string_value(f));
+  if (!json_is_string(f))
+    return cairn__error(CAIRN_EINVAL, "%s: 'name' must be the pipeline's "
+                        "name as text (quote it if it reads as a number)",
+                        source);
   if (!(p->name = cairn__strdup(json_string_value(f))))
     return CAIRN_ENOMEM;
 
@@ -415,7 +436,7 @@ static int parse_doc(cairn_pipeline *p, const json_t *doc,
     cairn_pipeline_step *s = &p->steps[p->nsteps];
     if (!valid_name(key))
       return cairn__error(CAIRN_EINVAL, "%s: bad step name '%s' (use "
-                          "letters, digits, '_', '.', '-')", source, key);
+                          NAME_RULE ")", source, key);
     if (!(s->name = cairn__strdup(key)))
       return CAIRN_ENOMEM;
     p->nsteps++;

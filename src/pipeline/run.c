@@ -35,17 +35,15 @@ extern char **environ;
 #define KILL_GRACE_MS 5000
 #define TICK_MS 20
 
-static volatile sig_atomic_t cancel_requested;
-
 void cairn_pipeline_cancel(void)
 {
-  cancel_requested = 1;
+  cairn_cancel();
 }
 
 static void on_signal(int sig)
 {
   (void)sig;
-  cancel_requested = 1;
+  cairn_cancel();
 }
 
 enum step_state { PENDING = 0, RUNNING, DONE };
@@ -71,6 +69,7 @@ struct runner {
   const cairn_pipeline *p;
   const cairn_pipeline_run_options *opts;
   cairn_fs *fs;
+  cairn_live_store *ls; /* the store fs belongs to */
   const char *store_id;
   cairn_run *run;
   json_t *params;
@@ -196,8 +195,9 @@ static int try_cache(struct runner *r, size_t i)
   struct step *s = &r->steps[i];
   cairn_step_run prev = {0};
   cairn_lineage_edge *edges = NULL;
+  cairn_fs *fs;
   size_t n = 0, k;
-  int hit = 0, e, exists;
+  int hit = 0, e, exists, owned;
 
   if (cairn_store_step_run_find_cached(r->store, &prev, s->rec.cache_key,
                                        r->store_id) < 0)
@@ -217,14 +217,19 @@ static int try_cache(struct runner *r, size_t i)
     /* The bytes must still be there. */
     manifest = cairn_path_join(s->outs[k].uri, CAIRN_MANIFEST_NAME);
     exists = 0;
-    if (!manifest || cairn_fs_exists(r->fs, manifest, &exists) < 0 ||
-        !exists) {
-      log_info("pipeline", "cached output of step '%s' is gone from %s",
-               ps->name, s->outs[k].uri);
-      free(manifest);
-      goto done;
+    if (manifest &&
+        cairn_live_store_fs_at(r->ls, s->outs[k].uri, &fs, &owned) == 0) {
+      if (cairn_fs_exists(fs, manifest, &exists) < 0)
+        exists = 0;
+      if (owned)
+        cairn_fs_free(fs);
     }
     free(manifest);
+    if (!exists) {
+      log_info("pipeline", "cached output of step '%s' is gone from %s",
+               ps->name, s->outs[k].uri);
+      goto done;
+    }
   }
   for (k = 0; k < ps->noutputs; k++)
     if (cairn_store_lineage_add_output(r->store, s->rec.id,
@@ -305,7 +310,9 @@ static int prepare(struct runner *r, size_t i, cairn_strlist *env)
   char *dir = NULL, *local = NULL, *outdir = NULL, *path = NULL;
   const char *key;
   json_t *value;
+  cairn_fs *fs;
   size_t k;
+  int owned;
   int error = 0;
 
   s->workdir = cairn_path_join(r->tmpdir, ps->name);
@@ -337,8 +344,13 @@ static int prepare(struct runner *r, size_t i, cairn_strlist *env)
       error = CAIRN_ENOMEM;
       goto done;
     }
-    if ((error = cairn__pipeline_download(&local, r->fs, &dep->outs[o],
-                                          dir, 0)) < 0) {
+    if ((error = cairn_live_store_fs_at(r->ls, dep->outs[o].uri, &fs,
+                                        &owned)) == 0) {
+      error = cairn__pipeline_download(&local, fs, &dep->outs[o], dir, 0);
+      if (owned)
+        cairn_fs_free(fs);
+    }
+    if (error < 0) {
       cairn__error_prefix("downloading input '%s'", in->name);
       goto done;
     }
@@ -716,7 +728,8 @@ static void finish_step(struct runner *r, size_t i, int wstatus)
   }
   if ((error = collect_outputs(r, i)) < 0) {
     snprintf(msg, sizeof(msg), "%s", cairn_error_last()->message);
-    settle(r, i, CAIRN_STATUS_FAILED, msg);
+    settle(r, i, error == CAIRN_ECANCELLED ? CAIRN_STATUS_CANCELLED
+                                           : CAIRN_STATUS_FAILED, msg);
     return;
   }
   settle(r, i, CAIRN_STATUS_COMPLETED, NULL);
@@ -833,10 +846,10 @@ static void loop(struct runner *r)
   size_t i;
 
   for (;;) {
-    if (cancel_requested && !r->cancelling)
+    if (cairn_cancelled() && !r->cancelling)
       begin_cancel(r);
     if (!r->cancelling)
-      while (launch_ready(r) && !cancel_requested)
+      while (launch_ready(r) && !cairn_cancelled())
         ;
     if (r->running == 0)
       break;
@@ -960,6 +973,7 @@ int cairn_pipeline_run(cairn_run *out, cairn_store *store,
   r.opts = opts ? opts : &defaults;
   r.run = out;
   r.fs = stack->store->fs;
+  r.ls = stack->store;
   r.store_id = stack->store->component.id;
   r.parallelism = r.opts->parallelism > 0 ? r.opts->parallelism
                                           : (int)stack->parallelism;
@@ -988,7 +1002,7 @@ int cairn_pipeline_run(cairn_run *out, cairn_store *store,
   log_info("pipeline", "run %s of %s with parallelism %d", out->name,
            p->name, r.parallelism);
 
-  cancel_requested = 0;
+  cairn_cancel_reset();
   if (!r.opts->no_signal_handlers) {
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -77,14 +78,51 @@ static int copy_component(cairn_component *out, const cairn_component *c)
   return 0;
 }
 
+static void transfer_options(const cairn_live_store *s,
+                             cairn_azure_transfer_options *opts)
+{
+  memset(opts, 0, sizeof(*opts));
+  opts->max_concurrency = config_uint(&s->component, "max_concurrency");
+  opts->block_size = config_uint(&s->component, "block_size");
+}
+
+int cairn_live_store_fs_at(cairn_live_store *s, const char *uri,
+                           cairn_fs **out, int *owned)
+{
+  cairn_azure_transfer_options opts;
+  struct stat st;
+  int error;
+
+  *out = NULL;
+  *owned = 0;
+  if (cairn_fs_contains(s->fs, uri)) {
+    *out = s->fs;
+    return 0;
+  }
+  if (s->account) {
+    transfer_options(s, &opts);
+    error = cairn_fs_azure_new(out, uri, s->account, &opts);
+  } else if (stat(uri, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return cairn__error(CAIRN_ENOTFOUND, "'%s' is missing: it was recorded "
+                        "by artifact store '%s' but is not on this disk any "
+                        "more", uri, s->component.name);
+  } else {
+    error = cairn_fs_local_new(out, uri);
+  }
+  if (error < 0)
+    return cairn__error_prefix("artifact store '%s'", s->component.name);
+  log_debug("stack", "reading '%s', outside the root '%s' of store '%s'",
+            uri, s->root, s->component.name);
+  *owned = 1;
+  return 0;
+}
+
 static int open_azure(cairn_live_store *s, cairn_store *store)
 {
   cairn_azure_transfer_options opts;
   int error;
 
-  memset(&opts, 0, sizeof(opts));
-  opts.max_concurrency = config_uint(&s->component, "max_concurrency");
-  opts.block_size = config_uint(&s->component, "block_size");
+  transfer_options(s, &opts);
   if ((error = cairn_stack_resolve_azure_account(&s->account, store,
                                                  &s->component)) < 0)
     return error;

@@ -60,6 +60,16 @@ int cairn_live_store_open(cairn_live_store **out, cairn_store *store,
 void cairn_live_store_free(cairn_live_store *s);
 
 /*
+ * A filesystem that reads folder @p uri, recorded by store @p s (a
+ * version folder, or the folder of a log): the store's own when @p uri
+ * lies under its root, else one rooted at @p uri with the same flavor
+ * and credentials, since recorded URIs stay valid when the store's path
+ * changes.  *owned is 1 when the caller must cairn_fs_free() it.
+ */
+int cairn_live_store_fs_at(cairn_live_store *s, const char *uri,
+                           cairn_fs **out, int *owned);
+
+/*
  * Resolve the credentials of Azure artifact store @p c, in one place:
  * its authentication secret when it names one, else the environment
  * (cairn_azure_account_from_env()).  An account named in the store's URI

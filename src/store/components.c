@@ -75,7 +75,7 @@ static int check_name(const char *name, const char *what)
   const char *p;
 
   if (!name || !*name)
-    return cairn__error(CAIRN_EINVAL, "a %s needs a name", what);
+    return cairn__error(CAIRN_EINVAL, "a name is needed for the %s", what);
   if (strlen(name) > 128)
     return cairn__error(CAIRN_EINVAL, "the %s name '%.20s...' is longer "
                         "than 128 characters", what, name);
@@ -105,7 +105,7 @@ int cairn_store_component_create(cairn_store *store, cairn_component *out,
   if ((error = check_name(name, what)) < 0)
     return error;
   if (!flavor || !*flavor)
-    return cairn__error(CAIRN_EINVAL, "a %s needs a flavor", what);
+    return cairn__error(CAIRN_EINVAL, "a flavor is needed for the %s", what);
   if ((error = cairn_uuid4(id)) < 0)
     return error;
   if ((error = cairn__db_prepare(store, &st,
@@ -123,7 +123,7 @@ int cairn_store_component_create(cairn_store *store, cairn_component *out,
   sqlite3_bind_int64(st, 6, cairn_time_now());
   error = cairn__db_run(store, st, "registering a component");
   if (error == CAIRN_EEXISTS)
-    return cairn__error(CAIRN_EEXISTS, "a %s named '%s' exists already: "
+    return cairn__error(CAIRN_EEXISTS, "an %s named '%s' exists already: "
                         "choose another name or update it", what, name);
   if (error < 0)
     return error;
@@ -254,7 +254,7 @@ int cairn_store_component_rename(cairn_store *store, const char *id,
   sqlite3_bind_int64(st, 3, cairn_time_now());
   error = cairn__db_run(store, st, "renaming a component");
   if (error == CAIRN_EEXISTS)
-    error = cairn__error(CAIRN_EEXISTS, "a %s named '%s' exists already",
+    error = cairn__error(CAIRN_EEXISTS, "an %s named '%s' exists already",
                          what, new_name);
 done:
   cairn_component_dispose(&c);
@@ -299,6 +299,34 @@ static int in_use_error(const char *what, const char *name,
   return error;
 }
 
+/*
+ * An artifact store that holds recorded versions stays: without it they
+ * could not be read again.
+ */
+static int recorded_versions(cairn_store *s, const cairn_component *c)
+{
+  sqlite3_stmt *st;
+  int64_t n = 0;
+  int error;
+
+  if (strcmp(c->type, "artifact_store") != 0)
+    return 0;
+  if ((error = cairn__db_prepare(s, &st,
+         "SELECT COUNT(*) FROM artifact_versions WHERE "
+         "artifact_store_id=?1")) < 0)
+    return error;
+  cairn__db_bind_text(st, 1, c->id);
+  if (sqlite3_step(st) == SQLITE_ROW)
+    n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  if (n > 0)
+    return cairn__error(CAIRN_EINUSE, "artifact store '%s' holds %lld "
+                        "recorded artifact version(s), which could not be "
+                        "read without it: keep it (it costs nothing while "
+                        "no stack uses it)", c->name, (long long)n);
+  return 0;
+}
+
 int cairn_store_component_delete(cairn_store *store, const char *id)
 {
   cairn_strlist stacks = CAIRN_STRLIST_INIT;
@@ -325,6 +353,8 @@ int cairn_store_component_delete(cairn_store *store, const char *id)
     error = in_use_error(what, c.name, &stacks);
     goto done;
   }
+  if ((error = recorded_versions(store, &c)) < 0)
+    goto done;
   if ((error = cairn__db_prepare(store, &st,
          "DELETE FROM components WHERE id=?1")) < 0)
     goto done;

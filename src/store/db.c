@@ -262,9 +262,8 @@ int cairn__db_resolve(cairn_store *s, char **out, const char *sql_name,
   if (rc != SQLITE_DONE)
     return cairn__db_error(s, "metadata store");
   if (strlen(key) < 4)
-    return cairn__error(CAIRN_ENOTFOUND,
-                        "no %s named '%s' (an id prefix needs at least 4 "
-                        "characters)", what, key);
+    return cairn__error(CAIRN_ENOTFOUND, "no %s '%s' (looked for a name "
+                        "and an id)", what, key);
   return resolve_prefix(s, out, sql_prefix, scope, key, what);
 }
 

@@ -82,6 +82,74 @@ has "going down" "log of the failing step"
 refused artifact describe fails::boom::out
 intact "bad pipelines"
 
+# Names that would leave their folder are refused before anything runs,
+# and nothing in the temporary folder is touched.
+mkdir -p "$work/tmp/keep"
+echo keep >"$work/tmp/keep/file"
+cat >"$work/p/dots.yaml" <<'YAML'
+name: dots
+steps:
+  '..': {run: "true", outputs: [out]}
+YAML
+TMPDIR="$work/tmp" refused pipeline run "$work/p/dots.yaml"
+has "bad step name '..'" "a step named '..'"
+[ -f "$work/tmp/keep/file" ] || fail "the temporary folder was touched"
+
+# A get that fails leaves what is at DEST as it was.
+ok artifact describe breast_cancer::split::train --output json
+train_file="$(json "d['uri']" <<<"$out")/train"
+cp "$train_file" "$work/train.saved"
+printf 'tampered' >>"$train_file"
+echo precious >"$work/dest.csv"
+refused artifact get breast_cancer::split::train "$work/dest.csv"
+has "SHA-256" "a tampered file is caught"
+same "$(cat "$work/dest.csv")" precious "DEST after a failed get"
+[ -z "$(ls -A "$work" | grep cairn-part)" ] || fail "a partial file is left"
+cp "$work/train.saved" "$train_file"
+
+# A folder artifact is not poured into a folder that holds files.
+mkdir -p "$work/full"
+echo mine >"$work/full/model.json"
+refused artifact get breast_cancer_model "$work/full"
+has "not an empty folder" "folder get into a full folder"
+same "$(cat "$work/full/model.json")" mine "files in the full folder"
+intact "failed gets"
+
+# A store whose path changes keeps its earlier versions readable, and a
+# store that holds versions is not deleted.
+ok artifact-store register moving -f local --path="$work/store-a"
+ok stack register moving_stack -a moving --set
+ok pipeline run "$example"
+ok artifact describe breast_cancer::split::train --output json
+moved_version=$(json "d['version']" <<<"$out")
+ok artifact-store update moving --path="$work/store-b"
+ok artifact get "breast_cancer::split::train:$moved_version" \
+  "$work/moved/train.csv"
+same "$(sha256sum <"$work/moved/train.csv" | cut -d' ' -f1)" "$train_sha" \
+  "a version from the store's old path"
+ok run list --output json
+moved_run=$(json "d[0]['run_name']" <<<"$out")
+ok run logs "$moved_run" train
+has "train" "a log from the store's old path"
+ok pipeline run "$example"
+has "completed" "a cached run reads inputs from the old path"
+ok stack set default
+ok stack delete moving_stack -y
+refused artifact-store delete moving
+has "recorded artifact version" "deleting a store that holds versions"
+
+# The same step in another pipeline makes its own artifacts.
+cat >"$work/p/one.yaml" <<'YAML'
+name: one
+steps:
+  make: {run: "echo same > \"$CAIRN_OUTPUT_OUT\"", outputs: [out]}
+YAML
+sed 's/^name: one/name: two/' "$work/p/one.yaml" >"$work/p/two.yaml"
+ok pipeline run "$work/p/one.yaml"
+ok pipeline run "$work/p/two.yaml"
+ok artifact describe two::make::out
+has "two::make::out" "the second pipeline's artifact"
+
 # A wrong account key: valid base64, refused by the service.
 wrong_key=$(printf 'not-the-key-of-this-account-at-all!!' | base64 -w0)
 export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;\

@@ -186,6 +186,32 @@ static void test_step_key_code_content(void **state)
   cairn_pipeline_free(p);
 }
 
+/* The same step in another pipeline, or with its output renamed, makes
+ * other artifacts: its key differs. */
+static void test_step_key_artifact_names(void **state)
+{
+  const char *base = "steps:\n  a:\n    run: echo\n    outputs: ";
+  const char *variants[] = {"name: p\n%s[o]\n", "name: q\n%s[o]\n",
+                            "name: p\n%s{o: model}\n"};
+  char keys[3][65], yaml[160];
+  cairn_pipeline *p;
+  size_t i;
+
+  (void)state;
+  for (i = 0; i < 3; i++) {
+    snprintf(yaml, sizeof(yaml), variants[i], base);
+    p = NULL;
+    assert_int_equal(cairn_pipeline_parse(&p, yaml, strlen(yaml), "p.yaml",
+                                          "/"), 0);
+    assert_int_equal(cairn_pipeline_step_cache_key(keys[i], p, 0, NULL,
+                                                   NULL, "s"), 0);
+    cairn_pipeline_free(p);
+  }
+  assert_string_not_equal(keys[0], keys[1]);
+  assert_string_not_equal(keys[0], keys[2]);
+  assert_string_not_equal(keys[1], keys[2]);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -194,6 +220,7 @@ int main(void)
     cmocka_unit_test(test_each_part_changes_key),
     cmocka_unit_test(test_no_ambiguity),
     cmocka_unit_test(test_step_key_code_content),
+    cmocka_unit_test(test_step_key_artifact_names),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -194,7 +194,29 @@ static void test_bad_outputs(void **state)
 static void test_bad_names_and_values(void **state)
 {
   (void)state;
-  expect_error("name: 'a b'\nsteps:\n  a: {run: x}\n", "'name'", NULL);
+  expect_error("name: 'a b'\nsteps:\n  a: {run: x}\n",
+               "pipeline name 'a b' is not valid", NULL);
+  expect_error("name: 123\nsteps:\n  a: {run: x}\n", "'name'",
+               "quote it");
+  /* Names that would leave their folder: "." and "..". */
+  expect_error("name: p\nsteps:\n  '..': {run: x}\n", "bad step name '..'",
+               "not starting with '.'");
+  expect_error("name: p\nsteps:\n  '.': {run: x}\n", "bad step name '.'",
+               NULL);
+  expect_error("name: '..'\nsteps:\n  a: {run: x}\n", "pipeline name '..'",
+               NULL);
+  expect_error("name: p\nsteps:\n  a: {run: x, outputs: ['..']}\n",
+               "bad output name '..'", NULL);
+  expect_error("name: p\nsteps:\n  a: {run: x, outputs: {o: '..'}}\n",
+               "bad artifact name '..'", NULL);
+  expect_error("name: p\nsteps:\n  a: {run: x, inputs: {'..': b.o}}\n"
+               "  b: {run: x, outputs: [o]}\n", "bad input name '..'", NULL);
+  expect_error("name: p\nsteps:\n  a: {run: true}\n", "'run' must be",
+               "quote it");
+  expect_error("name: p\nsteps:\n  a: {run: x, timeout: 0}\n",
+               "from 1 to 604800", NULL);
+  expect_error("name: p\nsteps:\n  a: {run: x, code: ['.']}\n",
+               "is a folder", NULL);
   expect_error("steps:\n  a: {run: x}\n", "'name'", NULL);
   expect_error("name: p\nsteps:\n  'a/b': {run: x}\n", "bad step name",
                NULL);
