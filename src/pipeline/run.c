@@ -278,7 +278,11 @@ static int env_add_named(cairn_strlist *env, const char *prefix,
   return error;
 }
 
-/* Our variables, then the inherited ones that ours do not replace. */
+/*
+ * Our variables, then the inherited ones that ours do not replace.  The
+ * secrets key never reaches a step: a step that prints its environment
+ * would put it in a log.
+ */
 static char **env_build(cairn_strlist *env)
 {
   char **envp, **e;
@@ -296,7 +300,7 @@ static char **env_build(cairn_strlist *env)
     len = strcspn(*e, "=");
     for (i = 0; i < env->count && !replaced; i++)
       replaced = strncmp(env->items[i], *e, len + 1) == 0;
-    if (!replaced)
+    if (!replaced && strncmp(*e, "CAIRN_SECRETS_KEY=", 18) != 0)
       envp[n++] = *e;
   }
   return envp;

@@ -32,6 +32,15 @@ set_tests_properties(e2e.bad_input PROPERTIES
   ENVIRONMENT "${CAIRN_E2E_ENV};${CAIRN_AZURITE_ENV}"
   FIXTURES_REQUIRED azurite LABELS "e2e;azurite" TIMEOUT 300)
 
+add_test(NAME e2e.secrets COMMAND bash ${CAIRN_E2E}/secrets.sh)
+set_tests_properties(e2e.secrets PROPERTIES
+  ENVIRONMENT "${CAIRN_E2E_ENV}" LABELS e2e TIMEOUT 300)
+
+add_test(NAME e2e.azure_methods COMMAND bash ${CAIRN_E2E}/azure_methods.sh)
+set_tests_properties(e2e.azure_methods PROPERTIES
+  ENVIRONMENT "${CAIRN_E2E_ENV};${CAIRN_AZURITE_ENV}"
+  FIXTURES_REQUIRED azurite LABELS "e2e;azurite" TIMEOUT 300)
+
 # The same runs under valgrind, when it is installed: any memory error or
 # leak makes cairn exit 99, which fails the checks.
 find_program(CAIRN_VALGRIND valgrind)
