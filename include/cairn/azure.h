@@ -176,6 +176,18 @@ typedef struct {
 
 CAIRN_EXTERN(void) cairn_azure_blob_info_dispose(cairn_azure_blob_info *info);
 
+/** Called with each container's name; non-zero stops (and is returned). */
+typedef int (*cairn_azure_container_cb)(const char *name, void *payload);
+
+/**
+ * List the account's containers whose names start with @p prefix
+ * [nullable], following every page.  Needs account-level list rights.
+ */
+CAIRN_EXTERN(int) cairn_azure_list_containers(cairn_azure_client *client,
+                                              const char *prefix,
+                                              cairn_azure_container_cb cb,
+                                              void *payload);
+
 /** Create a container; CAIRN_EEXISTS when it is there already. */
 CAIRN_EXTERN(int) cairn_azure_container_create(cairn_azure_client *client,
                                                const char *container);
