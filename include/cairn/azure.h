@@ -217,6 +217,14 @@ CAIRN_EXTERN(int) cairn_azure_list(cairn_azure_client *client,
                                    const char *delimiter,
                                    cairn_azure_list_cb cb, void *payload);
 
+/**
+ * *found = 1 when any blob name in @p container starts with @p prefix
+ * [nullable], in one request for a single entry.
+ */
+CAIRN_EXTERN(int) cairn_azure_list_any(cairn_azure_client *client,
+                                       const char *container,
+                                       const char *prefix, int *found);
+
 /** Blob write flags. */
 #define CAIRN_AZURE_CREATE_ONLY 1u /**< If-None-Match: *, CAIRN_EEXISTS */
 #define CAIRN_AZURE_DIR_MARKER 2u  /**< metadata hdi_isfolder=true */

@@ -3,6 +3,7 @@
  * tokens and the environment.
  */
 #include "azure/account.h"
+#include "azure/auth.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -236,9 +237,11 @@ int cairn_azure_account_from_sas(cairn_azure_account **out,
     return error;
 
   a->auth = CAIRN_AZURE_AUTH_SAS;
-  a->sas = cairn__strdup(sas);
+  a->sas = cairn__azure_sas_normalise(sas);
   if (!a->sas)
     error = CAIRN_ENOMEM;
+  else if (!*a->sas)
+    error = cairn__error(CAIRN_EINVAL, "the SAS token is empty");
   if (!error && endpoint) {
     error = set_endpoint(a, endpoint);
   } else if (!error) {

@@ -48,6 +48,15 @@ int cairn__azure_string_to_sign(char **out,
                                 size_t count);
 
 /*
+ * A SAS as it goes on the wire, whatever spelling the user pasted: no
+ * leading '?', no empty parameters, every name and value percent-decoded
+ * once and encoded again ("+" stays a plus: SAS values never hold
+ * spaces).  So a raw "sig=a+b/c=" and an encoded "sig=a%2Bb%2Fc%3D"
+ * give the same string.  New string, or NULL (out of memory).
+ */
+char *cairn__azure_sas_normalise(const char *sas);
+
+/*
  * Append a SAS (with or without leading '?') to a URL that may already
  * have a query: never "??" or "&&".  New string.
  */

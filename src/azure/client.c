@@ -218,7 +218,21 @@ int cairn_azure_container_create(cairn_azure_client *c,
 int cairn_azure_container_exists(cairn_azure_client *c,
                                  const char *container)
 {
-  return container_call(c, "HEAD", container);
+  int error = container_call(c, "HEAD", container), found;
+
+  /*
+   * A container or blob SAS may not read the container's properties;
+   * listing one blob answers the same question with the list right
+   * such a SAS usually has.
+   */
+  if ((error == CAIRN_EPERM || error == CAIRN_EAUTH) &&
+      cairn_azure_account_auth(c->account) == CAIRN_AZURE_AUTH_SAS) {
+    log_debug("azure", "container '%s': properties refused to the SAS, "
+              "listing instead", container);
+    cairn_error_clear();
+    error = cairn_azure_list_any(c, container, NULL, &found);
+  }
+  return error;
 }
 
 int cairn_azure_container_delete(cairn_azure_client *c,

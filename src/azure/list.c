@@ -227,9 +227,14 @@ static int add_param(cairn_buf *q, const char *name, const char *value)
   return error;
 }
 
-int cairn_azure_list(cairn_azure_client *c, const char *container,
-                     const char *prefix, const char *delimiter,
-                     cairn_azure_list_cb cb, void *payload)
+/*
+ * Pages of at most @p page_size entries from the start of the listing;
+ * every page when @p all, else the first one only.
+ */
+static int list_pages(cairn_azure_client *c, const char *container,
+                      const char *prefix, const char *delimiter,
+                      int page_size, int all, cairn_azure_list_cb cb,
+                      void *payload)
 {
   list_state st;
   cairn_http_request req;
@@ -243,7 +248,7 @@ int cairn_azure_list(cairn_azure_client *c, const char *container,
   do {
     cairn_buf_clear(&query);
     error = cairn_buf_printf(&query, "restype=container&comp=list"
-                             "&include=metadata&maxresults=%d", PAGE_SIZE);
+                             "&include=metadata&maxresults=%d", page_size);
     if (!error)
       error = add_param(&query, "prefix", prefix);
     if (!error)
@@ -259,11 +264,33 @@ int cairn_azure_list(cairn_azure_client *c, const char *container,
     if ((error = cairn__azure_send(c, &req, container, NULL)) < 0)
       break;
     error = parse_page(&st, &req.response, container);
-  } while (!error && st.next_marker && *st.next_marker);
+  } while (all && !error && st.next_marker && *st.next_marker);
 
   free(st.next_marker);
   cairn_buf_dispose(&st.text);
   cairn_buf_dispose(&query);
   cairn_http_request_dispose(&req);
   return error;
+}
+
+int cairn_azure_list(cairn_azure_client *c, const char *container,
+                     const char *prefix, const char *delimiter,
+                     cairn_azure_list_cb cb, void *payload)
+{
+  return list_pages(c, container, prefix, delimiter, PAGE_SIZE, 1, cb,
+                    payload);
+}
+
+static int found_one(const cairn_azure_blob_info *entry, void *payload)
+{
+  (void)entry;
+  *(int *)payload = 1;
+  return 0;
+}
+
+int cairn_azure_list_any(cairn_azure_client *c, const char *container,
+                         const char *prefix, int *found)
+{
+  *found = 0;
+  return list_pages(c, container, prefix, NULL, 1, 0, found_one, found);
 }

@@ -109,6 +109,51 @@ char *cairn__azure_encode_query(const char *value)
   return encode(value, 0);
 }
 
+/* Append one "name=value" (or "name") of a SAS, decoded, re-encoded. */
+static int sas_param(cairn_buf *b, const char *seg, size_t len)
+{
+  const char *eq = memchr(seg, '=', len);
+  size_t nlen = eq ? (size_t)(eq - seg) : len;
+  char *name = decode(seg, nlen), *value = NULL;
+  char *ename = NULL, *evalue = NULL;
+  int error = CAIRN_ENOMEM;
+
+  if (eq)
+    value = decode(eq + 1, len - nlen - 1);
+  if (name && (!eq || value) && (ename = encode(name, 0)) &&
+      (!eq || (evalue = encode(value, 0))))
+    error = cairn_buf_printf(b, "%s%s%s%s", b->size ? "&" : "", ename,
+                             eq ? "=" : "", eq ? evalue : "");
+  free(name);
+  free(value);
+  free(ename);
+  free(evalue);
+  return error;
+}
+
+char *cairn__azure_sas_normalise(const char *sas)
+{
+  cairn_buf b = CAIRN_BUF_INIT;
+  size_t len;
+  int error = 0;
+
+  sas += strspn(sas, " \t\r\n?&");
+  while (*sas && !error) {
+    len = strcspn(sas, "&");
+    while (len && isspace((unsigned char)sas[len - 1]))
+      len--;
+    if (len)
+      error = sas_param(&b, sas, len);
+    sas += strcspn(sas, "&");
+    sas += strspn(sas, "&");
+  }
+  if (error < 0) {
+    cairn_buf_dispose(&b);
+    return NULL;
+  }
+  return cairn_buf_detach(&b);
+}
+
 char *cairn__azure_sas_join(const char *url, const char *sas)
 {
   const char *q;

@@ -75,13 +75,6 @@ static int ensure_container(cairn_fs *fs)
   return error;
 }
 
-static int stop_at_first(const cairn_azure_blob_info *entry, void *payload)
-{
-  (void)entry;
-  (void)payload;
-  return 1;
-}
-
 /* *out = 1 when any blob's name starts with @p name + "/". */
 static int has_children(cairn_fs *fs, const char *name, int *out)
 {
@@ -91,13 +84,8 @@ static int has_children(cairn_fs *fs, const char *name, int *out)
   *out = 0;
   if (!prefix)
     return CAIRN_ENOMEM;
-  error = cairn_azure_list(AZ(fs)->client, container(fs), prefix, NULL,
-                           stop_at_first, NULL);
+  error = cairn_azure_list_any(AZ(fs)->client, container(fs), prefix, out);
   free(prefix);
-  if (error > 0) {
-    *out = 1;
-    return 0;
-  }
   if (error == CAIRN_ENOTFOUND) {
     cairn_error_clear();
     return 0;

@@ -271,6 +271,34 @@ static void test_sas_join(void **state)
   }
 }
 
+static void test_sas_normalise(void **state)
+{
+  /* raw, encoded, with '?', with blanks and empty parameters: one form */
+  static const char *const cases[][2] = {
+      {"sv=2023-11-03&st=2026-12-04T07:38:07Z&sr=c&sp=racwdl"
+       "&sig=kPh+O8d/n+0Y=",
+       "sv=2023-11-03&st=2026-12-04T07%3A38%3A07Z&sr=c&sp=racwdl"
+       "&sig=kPh%2BO8d%2Fn%2B0Y%3D"},
+      {"?sv=2023-11-03&st=2026-12-04T07%3A38%3A07Z&sr=c&sp=racwdl"
+       "&sig=kPh%2BO8d%2Fn%2B0Y%3D",
+       "sv=2023-11-03&st=2026-12-04T07%3A38%3A07Z&sr=c&sp=racwdl"
+       "&sig=kPh%2BO8d%2Fn%2B0Y%3D"},
+      {"  ?&sv=1&&spr=https,http&sig=a%2bb \n", "sv=1&spr=https%2Chttp"
+       "&sig=a%2Bb"},
+      {"?", ""},
+      {"flag&x=", "flag&x="}};
+  size_t i;
+
+  (void)state;
+  for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char *got = cairn__azure_sas_normalise(cases[i][0]);
+
+    assert_non_null(got);
+    assert_string_equal(got, cases[i][1]);
+    free(got);
+  }
+}
+
 static void test_url(void **state)
 {
   cairn_azure_account *key = dev_account(), *sas = NULL;
@@ -316,6 +344,7 @@ int main(void)
       cmocka_unit_test(test_encode_path),
       cmocka_unit_test(test_encode_query),
       cmocka_unit_test(test_sas_join),
+      cmocka_unit_test(test_sas_normalise),
       cmocka_unit_test(test_url),
   };
 
