@@ -105,11 +105,61 @@ CAIRN_EXTERN(int) cairn_azure_account_from_sas(cairn_azure_account **out,
  * An account from the environment, in this fixed order:
  * AZURE_STORAGE_CONNECTION_STRING; AZURE_STORAGE_ACCOUNT_NAME (alias
  * AZURE_STORAGE_ACCOUNT) with AZURE_STORAGE_ACCOUNT_KEY (alias
- * AZURE_STORAGE_KEY); with AZURE_STORAGE_SAS_TOKEN.  The endpoint is
+ * AZURE_STORAGE_KEY); with AZURE_STORAGE_SAS_TOKEN; an account name
+ * alone, with tokens from the chain of
+ * cairn_azure_account_from_token_chain().  The endpoint is
  * AZURE_STORAGE_BLOB_ENDPOINT when set.  Returns CAIRN_EAUTH with a
  * message listing the variables when none is usable.
  */
 CAIRN_EXTERN(int) cairn_azure_account_from_env(cairn_azure_account **out);
+
+/**
+ * An account reached with bearer tokens of a service principal that
+ * signs in with a client secret, from
+ * `<authority>/<tenant>/oauth2/v2.0/token` for the scope
+ * `https://storage.azure.com/.default`; the authority is
+ * AZURE_AUTHORITY_HOST, else https://login.microsoftonline.com.  Tokens
+ * are fetched when first needed, cached, and renewed before they
+ * expire.  Bearer tokens go over https only.
+ * @param endpoint [nullable] as for cairn_azure_account_from_key()
+ */
+CAIRN_EXTERN(int) cairn_azure_account_from_service_principal(
+    cairn_azure_account **out, const char *name, const char *tenant_id,
+    const char *client_id, const char *client_secret, const char *endpoint);
+
+/**
+ * An account reached with bearer tokens from the first source the
+ * environment offers, in this fixed order (the one chosen is logged):
+ * AZURE_STORAGE_CLIENT_ID, AZURE_STORAGE_CLIENT_SECRET and
+ * AZURE_STORAGE_TENANT_ID; AZURE_CLIENT_ID, AZURE_CLIENT_SECRET and
+ * AZURE_TENANT_ID; a client certificate (AZURE_CLIENT_CERTIFICATE_PATH,
+ * a PEM file with key and certificate, with AZURE_CLIENT_ID and
+ * AZURE_TENANT_ID); workload identity (AZURE_FEDERATED_TOKEN_FILE as the
+ * client assertion); a managed identity through IDENTITY_ENDPOINT and
+ * IDENTITY_HEADER; the instance metadata service, only when
+ * AZURE_USE_IMDS=1; the Azure CLI (`az account get-access-token`) when
+ * `az` is on the PATH.
+ */
+CAIRN_EXTERN(int) cairn_azure_account_from_token_chain(
+    cairn_azure_account **out, const char *name, const char *endpoint);
+
+/**
+ * An account reached with one access token, valid until @p expires_at
+ * (seconds since the epoch; 0 when unknown).  It is never renewed.
+ */
+CAIRN_EXTERN(int) cairn_azure_account_from_token(cairn_azure_account **out,
+                                                 const char *name,
+                                                 const char *token,
+                                                 int64_t expires_at,
+                                                 const char *endpoint);
+
+/**
+ * A current bearer token of a token-authenticated account (fetched when
+ * needed), as a new string (free()), and its expiry (0 when unknown).
+ * CAIRN_EINVAL for accounts that use no tokens.
+ */
+CAIRN_EXTERN(int) cairn_azure_account_token(
+    const cairn_azure_account *account, char **token, int64_t *expires_at);
 
 CAIRN_EXTERN(void) cairn_azure_account_free(cairn_azure_account *account);
 

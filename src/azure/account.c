@@ -22,8 +22,9 @@
 #define ENV_VARIABLES                                                      \
   "AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT_NAME (or "   \
   "AZURE_STORAGE_ACCOUNT) with AZURE_STORAGE_ACCOUNT_KEY (or "            \
-  "AZURE_STORAGE_KEY) or AZURE_STORAGE_SAS_TOKEN, and optionally "        \
-  "AZURE_STORAGE_BLOB_ENDPOINT"
+  "AZURE_STORAGE_KEY), AZURE_STORAGE_SAS_TOKEN or a token source such "   \
+  "as AZURE_STORAGE_CLIENT_ID, AZURE_STORAGE_CLIENT_SECRET and "          \
+  "AZURE_STORAGE_TENANT_ID, and optionally AZURE_STORAGE_BLOB_ENDPOINT"
 
 static const char *auth_word(cairn_azure_auth auth)
 {
@@ -53,6 +54,7 @@ void cairn_azure_account_free(cairn_azure_account *account)
     memset(account->sas, 0, strlen(account->sas));
     free(account->sas);
   }
+  cairn__azure_tokens_free(account->tokens);
   free(account->source);
   free(account);
 }
@@ -77,16 +79,27 @@ const char *cairn_azure_account_source(const cairn_azure_account *account)
   return account->source;
 }
 
-/* Set the source to "<where> (<auth>)". */
-static int set_source(cairn_azure_account *account, const char *where)
+/* Set the source to "<where> (<auth>)<tail>". */
+static int set_source_tail(cairn_azure_account *account, const char *where,
+                           const char *tail)
 {
-  char *s = cairn__sprintf("%s (%s)", where, auth_word(account->auth));
+  char *s;
 
+  if (account->tokens)
+    s = cairn__sprintf("%s (%s: %s)%s", where, auth_word(account->auth),
+                       cairn__azure_tokens_method(account->tokens), tail);
+  else
+    s = cairn__sprintf("%s (%s)%s", where, auth_word(account->auth), tail);
   if (!s)
     return CAIRN_ENOMEM;
   free(account->source);
   account->source = s;
   return 0;
+}
+
+static int set_source(cairn_azure_account *account, const char *where)
+{
+  return set_source_tail(account, where, "");
 }
 
 /* Decode and check an account key; the key never enters a message. */
@@ -261,6 +274,117 @@ int cairn_azure_account_from_sas(cairn_azure_account **out,
   }
   *out = a;
   return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Bearer tokens                                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * An account of @p name reached with the tokens of @p tokens (taken
+ * over, also on failure).  Tokens go over https only.
+ */
+static int bearer_account(cairn_azure_account **out, const char *name,
+                          const char *endpoint, cairn__azure_tokens *tokens,
+                          const char *where)
+{
+  cairn_azure_account *a = NULL;
+  int error;
+
+  *out = NULL;
+  if (!name || !*name)
+    error = cairn__error(CAIRN_EINVAL, "a token credential needs the "
+                         "account name");
+  else if ((error = check_name(name)) == 0)
+    error = account_new(&a);
+  if (error < 0) {
+    cairn__azure_tokens_free(tokens);
+    return error;
+  }
+  a->auth = CAIRN_AZURE_AUTH_BEARER;
+  a->tokens = tokens;
+  if (!(a->name = cairn__strdup(name)))
+    error = CAIRN_ENOMEM;
+  else if (endpoint)
+    error = set_endpoint(a, endpoint);
+  else if (!(a->endpoint = cairn__sprintf("https://%s.blob." DEFAULT_SUFFIX,
+                                          name)))
+    error = CAIRN_ENOMEM;
+  if (!error && !cairn__starts_with(a->endpoint, "https://"))
+    error = cairn__error(CAIRN_EINVAL, "bearer tokens go over https only, "
+                         "and the blob endpoint %s is http: use its https "
+                         "address", a->endpoint);
+  if (!error)
+    error = set_source(a, where);
+  if (error < 0) {
+    cairn_azure_account_free(a);
+    return error;
+  }
+  *out = a;
+  return 0;
+}
+
+int cairn_azure_account_from_service_principal(
+    cairn_azure_account **out, const char *name, const char *tenant_id,
+    const char *client_id, const char *client_secret, const char *endpoint)
+{
+  cairn__token_config c;
+  cairn__azure_tokens *tokens;
+  int error;
+
+  *out = NULL;
+  memset(&c, 0, sizeof(c));
+  c.kind = CAIRN__TOKEN_CLIENT_SECRET;
+  c.tenant_id = tenant_id;
+  c.client_id = client_id;
+  c.client_secret = client_secret;
+  if ((error = cairn__azure_tokens_new(&tokens, &c)) < 0)
+    return error;
+  return bearer_account(out, name, endpoint, tokens, "service principal");
+}
+
+int cairn_azure_account_from_token_chain(cairn_azure_account **out,
+                                         const char *name,
+                                         const char *endpoint)
+{
+  cairn__azure_tokens *tokens;
+  char *where;
+  int error;
+
+  *out = NULL;
+  if ((error = cairn__azure_tokens_from_env(&tokens, &where)) < 0)
+    return error;
+  error = bearer_account(out, name, endpoint, tokens, where);
+  free(where);
+  return error;
+}
+
+int cairn_azure_account_from_token(cairn_azure_account **out,
+                                   const char *name, const char *token,
+                                   int64_t expires_at, const char *endpoint)
+{
+  cairn__token_config c;
+  cairn__azure_tokens *tokens;
+  int error;
+
+  *out = NULL;
+  memset(&c, 0, sizeof(c));
+  c.kind = CAIRN__TOKEN_STATIC;
+  c.token = token;
+  c.expires_at = expires_at;
+  if ((error = cairn__azure_tokens_new(&tokens, &c)) < 0)
+    return error;
+  return bearer_account(out, name, endpoint, tokens, "access token");
+}
+
+int cairn_azure_account_token(const cairn_azure_account *account,
+                              char **token, int64_t *expires_at)
+{
+  *token = NULL;
+  if (account->auth != CAIRN_AZURE_AUTH_BEARER || !account->tokens)
+    return cairn__error(CAIRN_EINVAL, "account '%s' uses no tokens",
+                        account->name);
+  return cairn__azure_tokens_get(account->tokens, token, expires_at, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -492,6 +616,7 @@ static int env_account(cairn_azure_account **out, const char *endpoint,
                        cairn_buf *where)
 {
   const char *name_var, *key_var, *name, *key, *sas, *cs;
+  cairn__azure_tokens *tokens;
   int error;
 
   cs = cairn_getenv("AZURE_STORAGE_CONNECTION_STRING");
@@ -528,11 +653,21 @@ static int env_account(cairn_azure_account **out, const char *endpoint,
                               name_var);
     return cairn_buf_puts(where, "AZURE_STORAGE_SAS_TOKEN");
   }
-  if (name)
-    return cairn__error(CAIRN_EAUTH, "%s is set but neither "
-                        "AZURE_STORAGE_ACCOUNT_KEY (or AZURE_STORAGE_KEY) "
-                        "nor AZURE_STORAGE_SAS_TOKEN is: set one of them",
-                        name_var);
+  if (name) {
+    char *chain;
+
+    error = cairn__azure_tokens_from_env(&tokens, &chain);
+    if (error < 0)
+      return cairn__error_prefix("%s is set without a key or a SAS, so "
+                                 "it needs tokens", name_var);
+    error = cairn_buf_printf(where, "%s + %s", name_var, chain);
+    free(chain);
+    if (!error)
+      error = bearer_account(out, name, endpoint, tokens, "");
+    else
+      cairn__azure_tokens_free(tokens);
+    return error;
+  }
   if (key || sas)
     return cairn__error(CAIRN_EAUTH, "%s is set but AZURE_STORAGE_ACCOUNT_"
                         "NAME (or AZURE_STORAGE_ACCOUNT) is not: set it",
@@ -546,7 +681,6 @@ int cairn_azure_account_from_env(cairn_azure_account **out)
   const char *endpoint = cairn_getenv("AZURE_STORAGE_BLOB_ENDPOINT");
   cairn_buf where = CAIRN_BUF_INIT;
   cairn_azure_account *a = NULL;
-  char *label;
   int error;
 
   *out = NULL;
@@ -558,16 +692,9 @@ int cairn_azure_account_from_env(cairn_azure_account **out)
     if (error < 0)
       cairn__error_prefix("AZURE_STORAGE_BLOB_ENDPOINT");
   }
-  if (!error) {
-    label = cairn__sprintf("%s (%s)%s", cairn_buf_cstr(&where),
-                           auth_word(a->auth), endpoint ?
-                           ", endpoint AZURE_STORAGE_BLOB_ENDPOINT" : "");
-    error = label ? 0 : CAIRN_ENOMEM;
-    if (label) {
-      free(a->source);
-      a->source = label;
-    }
-  }
+  if (!error)
+    error = set_source_tail(a, cairn_buf_cstr(&where), endpoint ?
+                            ", endpoint AZURE_STORAGE_BLOB_ENDPOINT" : "");
   cairn_buf_dispose(&where);
   if (error < 0) {
     cairn_azure_account_free(a);

@@ -9,6 +9,8 @@
 
 #include <cairn/azure.h>
 
+#include "azure/token.h"
+
 /* The account of Azurite and the Azure storage emulator. */
 #define CAIRN_AZURE_DEV_ACCOUNT "devstoreaccount1"
 #define CAIRN_AZURE_DEV_KEY                                                \
@@ -23,6 +25,7 @@ struct cairn_azure_account {
   unsigned char *key;     /* decoded account key (SHARED_KEY), else NULL */
   size_t key_len;
   char *sas;              /* SAS query without the '?' (SAS), else NULL */
+  cairn__azure_tokens *tokens; /* BEARER: where tokens come from */
   char *source;           /* where the credential came from; no secret */
 };
 

@@ -61,6 +61,42 @@ void cairn_azure_client_free(cairn_azure_client *c)
   free(c);
 }
 
+/* Authorization: Bearer, with a token that is fresh enough. */
+static int bearer(cairn_azure_client *c, cairn_http_request *req)
+{
+  char *token = NULL, *value;
+  int error;
+
+  if ((error = cairn__azure_tokens_get(c->account->tokens, &token, NULL,
+                                       &c->token_generation)) < 0)
+    return error;
+  value = cairn__sprintf("Bearer %s", token);
+  explicit_bzero(token, strlen(token));
+  free(token);
+  if (!value)
+    return CAIRN_ENOMEM;
+  error = cairn_http_headers_set(&req->headers, "Authorization", value);
+  explicit_bzero(value, strlen(value));
+  free(value);
+  return error;
+}
+
+/*
+ * A 401 to a bearer request: the token expired or was revoked early.
+ * Drop it so that the one retry fetches another.  A 403 means the
+ * identity lacks a role, which a new token would not change.
+ */
+static int reauth(cairn_http_request *req, void *data)
+{
+  cairn_azure_client *c = data;
+
+  (void)req;
+  if (cairn_azure_account_auth(c->account) != CAIRN_AZURE_AUTH_BEARER)
+    return 0;
+  return cairn__azure_tokens_invalidate(c->account->tokens,
+                                        c->token_generation);
+}
+
 /* The prepare callback: date, version and signature for one attempt. */
 static int sign(cairn_http_request *req, void *data)
 {
@@ -81,9 +117,7 @@ static int sign(cairn_http_request *req, void *data)
   case CAIRN_AZURE_AUTH_SHARED_KEY:
     break;
   case CAIRN_AZURE_AUTH_BEARER:
-    return cairn__error(CAIRN_EAUTH,
-                        "bearer tokens are not supported by the blob "
-                        "client: use an account key or a SAS");
+    return bearer(c, req);
   default:
     return 0; /* a SAS rides in the URL; anonymous needs nothing */
   }
@@ -120,6 +154,7 @@ int cairn__azure_request(cairn_http_request *req, cairn_azure_client *c,
   req->idempotent = 1;
   req->prepare = sign;
   req->prepare_data = c;
+  req->reauth = reauth;
   return 0;
 }
 

@@ -20,6 +20,7 @@ struct cairn_azure_client {
   cairn_http_client *http;
   cairn_azure_transfer_options opts; /* defaults filled in */
   char last_code[64]; /* service error code of the last failure, or "" */
+  unsigned token_generation; /* of the last bearer token sent */
 };
 
 /*

@@ -146,6 +146,7 @@ int cairn_http_request_setup(cairn_http_request *req, const char *method,
   req->status = 0;
   req->received = 0;
   req->attempts = 0;
+  req->priv.reauthed = 0;
   req->error[0] = '\0';
   cairn_http_headers_clear(&req->response_headers);
   cairn_buf_clear(&req->response);
@@ -658,6 +659,17 @@ static void complete(run_state *rs, cairn_http_request *req, CURLcode rc)
   release_easy(rs, req);
   if (rc != CURLE_OK)
     req->status = 0;
+  if (rc == CURLE_OK && req->status == 401 && req->reauth &&
+      !req->priv.reauthed && req->reauth(req, req->prepare_data) == 1) {
+    req->priv.reauthed = 1;
+    log_debug("http", "401: sending %s once more with fresh credentials",
+              req->method);
+    req->priv.due_ms = cairn_time_monotonic_ms();
+    req->priv.next = rs->waiting;
+    rs->waiting = req;
+    rs->nwaiting++;
+    return;
+  }
   if ((rc == CURLE_OK || transient) &&
       cairn_http_retry_decide(&delay, &c->policy, req->attempts,
                               req->idempotent, transient, req->status,

@@ -78,6 +78,14 @@ typedef int (*cairn_http_prepare_cb)(cairn_http_request *req, void *data);
  */
 typedef int (*cairn_http_done_cb)(cairn_http_request *req, void *payload);
 
+/*
+ * Called when an attempt was answered 401 Unauthorized, with
+ * prepare_data: return 1 when fresh credentials may succeed (a token
+ * was refreshed), and the request is sent once more at once; 0 to let
+ * the 401 stand.  At most once per request.
+ */
+typedef int (*cairn_http_reauth_cb)(cairn_http_request *req, void *data);
+
 struct cairn_http_request {
   /* Set by the caller (cairn_http_request_setup() for the first two). */
   char method[12];
@@ -100,6 +108,7 @@ struct cairn_http_request {
   int idempotent; /* safe to repeat: retried on failures that allow it */
   cairn_http_prepare_cb prepare;
   void *prepare_data;
+  cairn_http_reauth_cb reauth; /* [nullable] */
   cairn_http_done_cb done;
   void *payload;
 
@@ -116,6 +125,7 @@ struct cairn_http_request {
   struct {
     uint64_t sent;
     int64_t due_ms;
+    int reauthed;
     cairn_http_request *next;
     void *easy;
     void *slist;

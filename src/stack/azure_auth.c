@@ -136,8 +136,12 @@ int cairn_stack_azure_account_from_values(cairn_azure_account **out,
                                          endpoint);
     break;
   case CAIRN_AZURE_METHOD_SERVICE_PRINCIPAL:
+    error = cairn_azure_account_from_service_principal(
+        out, name, field(values, "tenant_id"), field(values, "client_id"),
+        field(values, "client_secret"), endpoint);
+    break;
   case CAIRN_AZURE_METHOD_CHAIN:
-    error = cairn__error(CAIRN_EAUTH, "MERGE-AUTH: bearer tokens");
+    error = cairn_azure_account_from_token_chain(out, name, endpoint);
     break;
   }
   if (error < 0)
@@ -152,6 +156,26 @@ int cairn_stack_azure_account_from_values(cairn_azure_account **out,
   }
   free(where);
   return 0;
+}
+
+/*
+ * Check the values of Azure secret @p secret as a store would use them;
+ * a secret that leaves the token source to the environment is checked
+ * for its form only, since the environment is the running process's.
+ */
+static int check_values(const json_t *values, const char *secret)
+{
+  cairn_azure_account *account = NULL;
+  cairn_azure_method method;
+  int error;
+
+  if ((error = cairn_stack_azure_secret_method(values, secret, &method)) < 0)
+    return error;
+  if (method == CAIRN_AZURE_METHOD_CHAIN)
+    return 0;
+  error = cairn_stack_azure_account_from_values(&account, values, secret);
+  cairn_azure_account_free(account);
+  return error;
 }
 
 static const char *config_text(const cairn_component *c, const char *key)
@@ -248,7 +272,6 @@ char *cairn_stack_credential_source(cairn_store *store,
 int cairn_stack_component_check(cairn_store *store, const char *type,
                                 const char *flavor, json_t *config)
 {
-  cairn_azure_account *account = NULL;
   const char *secret;
   cairn_secret s;
   int error;
@@ -268,8 +291,7 @@ int cairn_stack_component_check(cairn_store *store, const char *type,
   }
   /* The store keeps the name as given; a prefix or an id becomes it. */
   json_object_set_new(config, "authentication_secret", json_string(s.name));
-  error = cairn_stack_azure_account_from_values(&account, s.values, s.name);
-  cairn_azure_account_free(account);
+  error = check_values(s.values, s.name);
   cairn_secret_dispose(&s);
   return error;
 }
@@ -277,7 +299,6 @@ int cairn_stack_component_check(cairn_store *store, const char *type,
 int cairn_stack_secret_check_users(cairn_store *store, const char *secret,
                                    const json_t *values)
 {
-  cairn_azure_account *account;
   cairn_component *list;
   size_t n, i;
   int error = 0;
@@ -290,12 +311,9 @@ int cairn_stack_secret_check_users(cairn_store *store, const char *secret,
         !config_text(&list[i], "authentication_secret") ||
         strcmp(config_text(&list[i], "authentication_secret"), secret) != 0)
       continue;
-    account = NULL;
-    if ((error = cairn_stack_azure_account_from_values(&account, values,
-                                                       secret)) < 0)
+    if ((error = check_values(values, secret)) < 0)
       cairn__error_prefix("artifact store '%s' uses this secret",
                           list[i].name);
-    cairn_azure_account_free(account);
   }
   cairn_component_list_free(list, n);
   return error;

@@ -216,7 +216,11 @@ static const char *const env_vars[] = {
     "AZURE_STORAGE_CONNECTION_STRING", "AZURE_STORAGE_ACCOUNT_NAME",
     "AZURE_STORAGE_ACCOUNT", "AZURE_STORAGE_ACCOUNT_KEY",
     "AZURE_STORAGE_KEY", "AZURE_STORAGE_SAS_TOKEN",
-    "AZURE_STORAGE_BLOB_ENDPOINT"};
+    "AZURE_STORAGE_BLOB_ENDPOINT", "AZURE_STORAGE_CLIENT_ID",
+    "AZURE_STORAGE_CLIENT_SECRET", "AZURE_STORAGE_TENANT_ID",
+    "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID",
+    "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_FEDERATED_TOKEN_FILE",
+    "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "AZURE_USE_IMDS"};
 
 static int env_clear(void **state)
 {
@@ -319,8 +323,11 @@ static void test_env_missing(void **state)
   env_refused("AZURE_STORAGE_ACCOUNT_KEY");
   env_refused("AZURE_STORAGE_SAS_TOKEN");
 
+  /* A name alone asks for tokens, and there is no source of them. */
+  setenv("PATH", "/nonexistent", 1);
   setenv("AZURE_STORAGE_ACCOUNT", "acct", 1);
-  env_refused("AZURE_STORAGE_ACCOUNT is set but neither");
+  env_refused("AZURE_STORAGE_ACCOUNT is set without a key or a SAS");
+  env_refused("AZURE_STORAGE_CLIENT_ID");
   unsetenv("AZURE_STORAGE_ACCOUNT");
 
   setenv("AZURE_STORAGE_KEY", KEY, 1);
