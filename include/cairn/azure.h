@@ -161,6 +161,13 @@ CAIRN_EXTERN(int) cairn_azure_account_from_token(cairn_azure_account **out,
 CAIRN_EXTERN(int) cairn_azure_account_token(
     const cairn_azure_account *account, char **token, int64_t *expires_at);
 
+/**
+ * Reach the account at another blob endpoint (http(s)://HOST[:PORT][/P];
+ * https only for bearer tokens).
+ */
+CAIRN_EXTERN(int) cairn_azure_account_set_endpoint(
+    cairn_azure_account *account, const char *endpoint);
+
 CAIRN_EXTERN(void) cairn_azure_account_free(cairn_azure_account *account);
 
 /** The account name (borrowed). */

@@ -280,6 +280,15 @@ int cairn_azure_account_from_sas(cairn_azure_account **out,
 /* Bearer tokens                                                       */
 /* ------------------------------------------------------------------ */
 
+static int https_only(const char *endpoint)
+{
+  if (cairn__starts_with(endpoint, "https://"))
+    return 0;
+  return cairn__error(CAIRN_EINVAL, "bearer tokens go over https only, and "
+                      "the blob endpoint %.*s is not https: use its https "
+                      "address", (int)strcspn(endpoint, "?#"), endpoint);
+}
+
 /*
  * An account of @p name reached with the tokens of @p tokens (taken
  * over, also on failure).  Tokens go over https only.
@@ -310,10 +319,8 @@ static int bearer_account(cairn_azure_account **out, const char *name,
   else if (!(a->endpoint = cairn__sprintf("https://%s.blob." DEFAULT_SUFFIX,
                                           name)))
     error = CAIRN_ENOMEM;
-  if (!error && !cairn__starts_with(a->endpoint, "https://"))
-    error = cairn__error(CAIRN_EINVAL, "bearer tokens go over https only, "
-                         "and the blob endpoint %s is http: use its https "
-                         "address", a->endpoint);
+  if (!error)
+    error = https_only(a->endpoint);
   if (!error)
     error = set_source(a, where);
   if (error < 0) {
@@ -708,4 +715,15 @@ int cairn_azure_account_set_source(cairn_azure_account *account,
                                    const char *where)
 {
   return set_source(account, where);
+}
+
+int cairn_azure_account_set_endpoint(cairn_azure_account *account,
+                                     const char *endpoint)
+{
+  int error;
+
+  if (account->auth == CAIRN_AZURE_AUTH_BEARER &&
+      (error = https_only(endpoint)) < 0)
+    return error;
+  return set_endpoint(account, endpoint);
 }

@@ -210,6 +210,63 @@ static int from_secret(cairn_azure_account **out, cairn_store *store,
   return 0;
 }
 
+/*
+ * The environment's credentials; when it names no account but the
+ * store's URI does (C@ACCOUNT.blob...), that account with the
+ * environment's token sources.
+ */
+static int from_env(cairn_azure_account **out, const cairn_azure_uri *uri)
+{
+  int error = cairn_azure_account_from_env(out);
+
+  if (error != CAIRN_EAUTH || !*uri->account ||
+      cairn_getenv("AZURE_STORAGE_ACCOUNT_NAME") ||
+      cairn_getenv("AZURE_STORAGE_ACCOUNT") ||
+      cairn_getenv("AZURE_STORAGE_CONNECTION_STRING"))
+    return error;
+  cairn_error_clear();
+  error = cairn_azure_account_from_token_chain(
+      out, uri->account, cairn_getenv("AZURE_STORAGE_BLOB_ENDPOINT"));
+  if (error < 0)
+    return cairn__error_prefix("no key or SAS for account '%s' in the "
+                               "environment, and no token either",
+                               uri->account);
+  return 0;
+}
+
+/*
+ * A URI that names its endpoint suffix (C@ACCOUNT.blob.SUFFIX, or .dfs.,
+ * which is reached through its blob endpoint) sets the endpoint of
+ * credentials that name none; credentials whose endpoint names another
+ * host are an error.
+ */
+static int endpoint_from_uri(cairn_azure_account *account,
+                             const cairn_azure_uri *uri)
+{
+  const char *name = cairn_azure_account_name(account);
+  const char *have = cairn_azure_account_endpoint(account);
+  char *implied, *fallback;
+  int error = 0;
+
+  if (!*uri->suffix)
+    return 0;
+  implied = cairn__sprintf("https://%s.blob.%s", name, uri->suffix);
+  fallback = cairn__sprintf("https://%s.blob.core.windows.net", name);
+  if (!implied || !fallback)
+    error = CAIRN_ENOMEM;
+  else if (strcasecmp(have, implied) == 0)
+    error = 0;
+  else if (strcasecmp(have, fallback) == 0)
+    error = cairn_azure_account_set_endpoint(account, implied);
+  else
+    error = cairn__error(CAIRN_EINVAL, "the path names the endpoint %s but "
+                         "the credentials (%s) reach %s: make them agree",
+                         implied, cairn_azure_account_source(account), have);
+  free(implied);
+  free(fallback);
+  return error;
+}
+
 int cairn_stack_resolve_azure_account(cairn_azure_account **out,
                                       cairn_store *store,
                                       const cairn_component *c)
@@ -231,7 +288,7 @@ int cairn_stack_resolve_azure_account(cairn_azure_account **out,
     return error;
   if (secret)
     error = from_secret(&account, store, c, secret);
-  else if ((error = cairn_azure_account_from_env(&account)) < 0)
+  else if ((error = from_env(&account, &uri)) < 0)
     cairn__error_prefix("artifact store '%s'", c->name);
   if (error < 0)
     goto done;
@@ -242,6 +299,10 @@ int cairn_stack_resolve_azure_account(cairn_azure_account **out,
                          "for account '%s': make them agree", c->name,
                          uri.account, cairn_azure_account_source(account),
                          name);
+    goto done;
+  }
+  if ((error = endpoint_from_uri(account, &uri)) < 0) {
+    cairn__error_prefix("artifact store '%s'", c->name);
     goto done;
   }
   log_debug("stack", "artifact store '%s': credentials from %s", c->name,

@@ -192,6 +192,72 @@ static void test_azure_account_mismatch(void **state)
   unsetenv("AZURE_STORAGE_ACCOUNT_KEY");
 }
 
+/* Resolve the store at @p path; its endpoint, or NULL when refused. */
+static char *endpoint_for(const char *path)
+{
+  cairn_component c;
+  cairn_azure_account *a = NULL;
+  char *endpoint = NULL;
+
+  memset(&c, 0, sizeof(c));
+  c.id = "x";
+  c.name = "blob";
+  c.type = "artifact_store";
+  c.flavor = "azure";
+  c.config = json_pack("{s:s}", "path", path);
+  if (cairn_stack_resolve_azure_account(&a, NULL, &c) == 0)
+    endpoint = strdup(cairn_azure_account_endpoint(a));
+  else
+    print_message("%s: %s\n", path, message());
+  cairn_azure_account_free(a);
+  json_decref(c.config);
+  return endpoint;
+}
+
+/* A suffix in the URI chooses the cloud when the credentials do not. */
+static void test_azure_endpoint_from_uri(void **state)
+{
+  char *e;
+
+  (void)state;
+  unsetenv("AZURE_STORAGE_CONNECTION_STRING");
+  unsetenv("AZURE_STORAGE_SAS_TOKEN");
+  unsetenv("AZURE_STORAGE_BLOB_ENDPOINT");
+  setenv("AZURE_STORAGE_ACCOUNT_NAME", "acct", 1);
+  setenv("AZURE_STORAGE_ACCOUNT_KEY", DEV_KEY, 1);
+  e = endpoint_for("abfs://ctr@acct.dfs.core.chinacloudapi.cn/p/f");
+  assert_string_equal(e, "https://acct.blob.core.chinacloudapi.cn");
+  free(e);
+  e = endpoint_for("az://ctr@acct.blob.core.usgovcloudapi.net");
+  assert_string_equal(e, "https://acct.blob.core.usgovcloudapi.net");
+  free(e);
+  e = endpoint_for("az://ctr/p");
+  assert_string_equal(e, "https://acct.blob.core.windows.net");
+  free(e);
+
+  /* an explicit endpoint elsewhere disagrees with the URI's */
+  setenv("AZURE_STORAGE_BLOB_ENDPOINT", "http://127.0.0.1:10000/acct", 1);
+  assert_null(endpoint_for("az://ctr@acct.blob.core.chinacloudapi.cn"));
+  assert_non_null(strstr(message(), "make them agree"));
+  e = endpoint_for("az://ctr/p");
+  assert_string_equal(e, "http://127.0.0.1:10000/acct");
+  free(e);
+  unsetenv("AZURE_STORAGE_BLOB_ENDPOINT");
+
+  /* with no account in the environment, the URI's takes tokens */
+  unsetenv("AZURE_STORAGE_ACCOUNT_NAME");
+  unsetenv("AZURE_STORAGE_ACCOUNT_KEY");
+  setenv("AZURE_CLIENT_ID", "app", 1);
+  setenv("AZURE_CLIENT_SECRET", "secret", 1);
+  setenv("AZURE_TENANT_ID", "tenant", 1);
+  e = endpoint_for("abfss://ctr@other.dfs.core.windows.net/p");
+  assert_string_equal(e, "https://other.blob.core.windows.net");
+  free(e);
+  unsetenv("AZURE_CLIENT_ID");
+  unsetenv("AZURE_CLIENT_SECRET");
+  unsetenv("AZURE_TENANT_ID");
+}
+
 /* The Azure secret schema: the order that decides, and what is refused. */
 static void test_secret_schema(void **state)
 {
@@ -353,6 +419,7 @@ int main(void)
     cmocka_unit_test(test_local_path),
     cmocka_unit_test(test_default_stack),
     cmocka_unit_test(test_azure_account_mismatch),
+    cmocka_unit_test(test_azure_endpoint_from_uri),
     cmocka_unit_test(test_secret_schema),
     cmocka_unit_test(test_secret_accounts),
     cmocka_unit_test(test_component_check),
