@@ -1,5 +1,5 @@
 /*
- * cairn artifact: list, describe, get.
+ * cairn artifact: list, describe, get, import.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -297,15 +297,72 @@ static int do_get(cli_ctx *ctx, int argc, char **argv)
   return rc;
 }
 
+/* ---------------------------------------------------------------- */
+/* import                                                            */
+/* ---------------------------------------------------------------- */
+
+static const cli_opt import_opts[] = {
+  {"name", "n", CLI_VALUE, "NAME", "The artifact's name (required)."},
+  {"stack", NULL, CLI_VALUE, "NAME",
+   "Store it in this stack's artifact store (default: active)."},
+  CLI_OPT_END};
+
+static const cli_spec import_spec = {
+  "cairn artifact import PATH --name NAME [--stack NAME]",
+  "Store a local file or folder as a new version of an artifact, in the "
+  "stack's artifact store.",
+  import_opts, 1, 1, 0, 0};
+
+static int do_import(cli_ctx *ctx, int argc, char **argv)
+{
+  cairn_artifact_version v;
+  cairn_live_stack *stack = NULL;
+  cairn_store *store;
+  cli_args args;
+  const char *name;
+  char size[32];
+  int rc;
+
+  memset(&v, 0, sizeof(v));
+  if ((rc = cli_parse(ctx, &import_spec, argc, argv, &args)) != 0) {
+    cli_args_dispose(&args);
+    return CLI_PARSED(rc);
+  }
+  if (!(name = cli_value(&args, "name"))) {
+    rc = cli_error("give the artifact a name with --name NAME");
+  } else if (!(store = cli_store(ctx)) ||
+             cairn_live_stack_open(&stack, store,
+                                   cli_value(&args, "stack")) < 0) {
+    rc = cli_fail();
+  } else if (cairn_pipeline_import(&v, store, stack->store, args.args[0],
+                                   name) < 0) {
+    rc = cairn_error_last()->code == CAIRN_ECANCELLED
+             ? cli_error("interrupted: nothing was imported")
+             : cli_fail();
+  } else {
+    cli_format_size(size, sizeof(size), v.size);
+    printf("Imported '%s' as %s:%d (%s, SHA-256 %s) into %s.\n",
+           args.args[0], v.artifact, v.version, size, v.sha256, v.uri);
+    rc = 0;
+  }
+  cairn_artifact_version_dispose(&v);
+  cairn_live_stack_free(stack);
+  cli_args_dispose(&args);
+  return rc;
+}
+
 int cmd_artifact(cli_ctx *ctx, int argc, char **argv)
 {
   static const cli_command commands[] = {
     {"list", do_list, "List artifacts."},
     {"describe", do_describe, "Show an artifact version and its lineage."},
     {"get", do_get, "Copy an artifact version to a local path."},
+    {"import", do_import,
+     "Store a local file or folder as a new artifact version."},
     CLI_COMMAND_END};
 
   return cli_dispatch(ctx, "artifact",
-                      "Artifacts: the outputs of pipeline steps.",
+                      "Artifacts: the outputs of pipeline steps, and "
+                      "files imported.",
                       commands, argc, argv);
 }

@@ -16,16 +16,12 @@ static const char *const step_keys[] = {"run", "code", "inputs", "outputs",
                                         "env", "timeout", "description",
                                         NULL};
 
-/*
- * Letters, digits, '_', '.' and '-', not starting with '.': names become
- * folders in the work area and the store, where "." and ".." would
- * leave their place.
- */
-#define NAME_RULE "letters, digits, '_', '.' and '-', not starting with '.'"
+#define NAME_RULE CAIRN_PIPELINE_NAME_RULE
+#define valid_name cairn_pipeline_name_valid
 
-static int valid_name(const char *s)
+int cairn_pipeline_name_valid(const char *s)
 {
-  if (!s || !*s || *s == '.')
+  if (!s || !*s || *s == '.' || s[strlen(s) - 1] == '.')
     return 0;
   for (; *s; s++)
     if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')

@@ -97,6 +97,17 @@ int cairn_pipeline_parse(cairn_pipeline **out, const char *text, size_t len,
 
 void cairn_pipeline_free(cairn_pipeline *p);
 
+/*
+ * Names of pipelines, steps, outputs and artifacts become folders in the
+ * work area and the store: "." and ".." would leave their place, and
+ * Azure drops a trailing '.' from a blob name.
+ */
+#define CAIRN_PIPELINE_NAME_RULE                                           \
+  "letters, digits, '_', '.' and '-', neither starting nor ending with '.'"
+
+/* 1 when @p name follows CAIRN_PIPELINE_NAME_RULE. */
+int cairn_pipeline_name_valid(const char *name);
+
 /* The index of step @p name, or -1. */
 int cairn_pipeline_step_index(const cairn_pipeline *p, const char *name);
 
@@ -263,6 +274,18 @@ int cairn__pipeline_files_sha(char out[65], const json_t *files);
 
 /* rm -rf of a local path, best effort. */
 void cairn__pipeline_rm_local(const char *path);
+
+/*
+ * Import local file or folder @p local as a new version of artifact
+ * @p name in artifact store @p ls: uploaded below
+ * <root>/imports/<name>/<version id>/ with its manifest, then recorded.
+ * Nothing is recorded, and nothing is left in the store, on failure.
+ * @p v is filled with the version as recorded.
+ */
+struct cairn_live_store;
+int cairn_pipeline_import(cairn_artifact_version *v, cairn_store *store,
+                          struct cairn_live_store *ls, const char *local,
+                          const char *name);
 
 /*
  * Guess a media type from a file name's extension

@@ -1,0 +1,62 @@
+/*
+ * Artifacts that no step made: a local file or folder imported as a new
+ * version, stored under <root>/imports/<name>/<version id>/ like a
+ * step's output, manifest last.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/error.h"
+#include "core/hash.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "pipeline/pipeline.h"
+#include "stack/stack.h"
+
+int cairn_pipeline_import(cairn_artifact_version *v, cairn_store *store,
+                          cairn_live_store *ls, const char *local,
+                          const char *name)
+{
+  char vid[37], *rel = NULL, *vdir = NULL, *abs = NULL, msg[512];
+  struct stat st;
+  int error, exists = 0;
+
+  memset(v, 0, sizeof(*v));
+  if (!cairn_pipeline_name_valid(name))
+    return cairn__error(CAIRN_EINVAL, "artifact name '%s' is not valid: "
+                        "use " CAIRN_PIPELINE_NAME_RULE, name);
+  if (stat(local, &st) != 0)
+    return cairn__error_errno("reading", local);
+  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+    return cairn__error(CAIRN_EINVAL, "'%s' is neither a file nor a "
+                        "folder", local);
+  if ((error = cairn_uuid4(vid)) < 0)
+    return error;
+  if (!(rel = cairn__sprintf("imports/%s/%s", name, vid)) ||
+      !(vdir = cairn_fs_path(ls->fs, rel)) ||
+      !(abs = cairn_path_absolute(local)) ||
+      !(v->artifact = cairn__strdup(name)) ||
+      !(v->artifact_store_id = cairn__strdup(ls->component.id)) ||
+      !(v->metadata = json_pack("{s:s}", "imported_from", abs))) {
+    error = cairn__error_oom();
+    goto done;
+  }
+  log_info("pipeline", "importing '%s' as '%s' into %s", local, name, vdir);
+  if ((error = cairn__pipeline_upload_output(v, ls->fs, vdir, local)) < 0 ||
+      (error = cairn_store_artifact_version_create(store, v)) < 0) {
+    /* remove what was uploaded, keeping the message of the failure */
+    snprintf(msg, sizeof(msg), "%s", cairn_error_last()->message);
+    if (cairn_fs_exists(ls->fs, vdir, &exists) == 0 && exists)
+      cairn_fs_rmtree(ls->fs, vdir);
+    error = cairn__error(error, "%s", msg);
+  }
+done:
+  if (error < 0)
+    cairn_artifact_version_dispose(v);
+  free(rel);
+  free(vdir);
+  free(abs);
+  return error;
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Data that no step made: a file and a folder imported into the default
+# local store and into an Azure store on Azurite, read back byte-exact,
+# new versions on each import; bad names and paths refused with nothing
+# recorded.
+. "$(dirname "$0")/lib.sh"
+: "${CAIRN_TEST_AZURITE_ENDPOINT:?the Azurite endpoint}"
+
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+data="$work/data"
+mkdir -p "$data/tree/sub" "$data/tree/empty"
+head -c 3000000 /dev/urandom >"$data/big.bin"
+printf 'a,b\n1,2\n' >"$data/tree/table.csv"
+printf 'x' >"$data/tree/sub/one byte.txt"
+: >"$data/tree/sub/zero"
+
+# import_round STORE_LABEL: import, get back, compare
+import_round() {
+  ok artifact import "$data/big.bin" --name "blob-$1"
+  has "Imported '$data/big.bin' as blob-$1:1" "import of a file ($1)"
+  ok artifact get "blob-$1" "$work/back-$1.bin"
+  cmp -s "$data/big.bin" "$work/back-$1.bin" ||
+    fail "the file imported into $1 came back different"
+
+  ok artifact import "$data/tree" --name "tree-$1"
+  ok artifact get "tree-$1" "$work/tree-$1"
+  diff -r "$data/tree" "$work/tree-$1" >/dev/null ||
+    fail "the folder imported into $1 came back different"
+  [ -d "$work/tree-$1/empty" ] || fail "the empty folder is lost ($1)"
+
+  # a second import is a second version; the first stays
+  ok artifact import "$data/tree/table.csv" --name "blob-$1"
+  has "blob-$1:2" "the second version ($1)"
+  ok artifact describe "blob-$1:1" --output json
+  same "$(json "d['sha256']" <<<"$out")" \
+    "$(sha256sum "$data/big.bin" | cut -d' ' -f1)" "version 1 ($1)"
+  has "imports/blob-$1/" "the store layout ($1)"
+  ok artifact describe "blob-$1" --output json
+  same "$(json "d['version']" <<<"$out")" 2 "the latest version ($1)"
+}
+
+import_round local
+
+export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;\
+AccountName=devstoreaccount1;AccountKey=$dev_key;\
+BlobEndpoint=$CAIRN_TEST_AZURITE_ENDPOINT;"
+ok artifact-store register az_store -f azure \
+  --path="az://import-$(date +%s)-$$/artifacts"
+ok stack register az_stack -a az_store --set
+import_round azure
+
+# Bad input: nothing recorded, and a clear error.
+ok artifact list --output json
+before=$out
+refused artifact import "$data/missing" --name nothing
+has "$data/missing" "the missing path is named"
+refused artifact import "$data/big.bin" --name "bad."
+has "not valid" "a name ending in '.'"
+refused artifact import "$data/big.bin" --name "a/b"
+refused artifact import "$data/big.bin"
+has "--name" "a missing name"
+mkdir -p "$data/manifest"
+echo '{}' >"$data/manifest/cairn-manifest.json"
+refused artifact import "$data/manifest" --name manifest
+has "cairn-manifest.json" "a folder holding a manifest at its top"
+ok artifact list --output json
+same "$out" "$before" "artifacts after refused imports"
+
+finish
