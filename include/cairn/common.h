@@ -67,6 +67,20 @@ CAIRN_EXTERN(void) cairn_cancel(void);
 CAIRN_EXTERN(int) cairn_cancelled(void);
 CAIRN_EXTERN(void) cairn_cancel_reset(void);
 
+/**
+ * How far a transfer has come, for a progress display.  The library sets
+ * the totals before it moves data and raises the counts as it goes,
+ * from any of its threads, with atomic operations; a caller reads them
+ * whenever it likes with __atomic_load_n(&p->bytes_done,
+ * __ATOMIC_RELAXED).  Zero-initialise it.
+ */
+typedef struct {
+  uint64_t bytes_done;
+  uint64_t bytes_total;
+  uint64_t files_done;
+  uint64_t files_total;
+} cairn_progress;
+
 /** The library version, "MAJOR.MINOR.PATCH". */
 CAIRN_EXTERN(const char *) cairn_version(void);
 

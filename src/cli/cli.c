@@ -1,6 +1,7 @@
 /*
  * Option parsing, help, dispatch and messages for every command.
  */
+#define _GNU_SOURCE
 #include "cli/cli.h"
 
 #include <cairn/common.h>
@@ -27,12 +28,30 @@ cairn_store *cli_store(cli_ctx *ctx)
   return ctx->store;
 }
 
+/*
+ * One line: control characters (a newline, an escape sequence) in names
+ * that users typed would break the line or drive the terminal, so they
+ * are shown as \xNN.
+ */
 static void vmessage(FILE *out, const char *prefix, const char *fmt,
                      va_list ap)
 {
+  char *text = NULL;
+  const unsigned char *p;
+
   fputs(prefix, out);
-  vfprintf(out, fmt, ap);
+  if (vasprintf(&text, fmt, ap) < 0) {
+    fputs("(out of memory)\n", out);
+    return;
+  }
+  for (p = (const unsigned char *)text; *p; p++) {
+    if (*p < 0x20 || *p == 0x7f)
+      fprintf(out, "\\x%02x", *p);
+    else
+      fputc(*p, out);
+  }
   fputc('\n', out);
+  free(text);
 }
 
 int cli_error(const char *fmt, ...)
@@ -107,7 +126,10 @@ static void print_help(const cli_spec *spec)
   if (spec->json)
     printf("  %-30s %s\n", "--output json",
            "Print JSON for scripts instead of a table.");
-  if (spec->extra_fields)
+  if (spec->extra_fields == CLI_SECRET_KEYS)
+    printf("  %-30s %s\n", "--KEY=VALUE",
+           "A key and its value (@FILE reads it from FILE); repeatable.");
+  else if (spec->extra_fields)
     printf("  %-30s %s\n", "--KEY=VALUE",
            "A configuration field of the flavor (see 'flavor list').");
   printf("  %-30s %s\n", "-h, --help", "Show this message and exit.");

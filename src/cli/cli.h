@@ -59,13 +59,18 @@ typedef struct {
 
 #define CLI_OPT_END {NULL, NULL, CLI_FLAG, NULL, NULL}
 
+/* What free-form --key=value fields are. */
+#define CLI_FLAVOR_FIELDS 1
+#define CLI_SECRET_KEYS 2
+
 typedef struct {
   const char *usage;   /* "cairn stack register NAME -a STORE [--set]" */
   const char *summary; /* one sentence */
   const cli_opt *opts; /* ends with CLI_OPT_END; may be NULL */
   int min_args;        /* positional arguments */
   int max_args;        /* -1: any number */
-  int extra_fields;    /* accept free-form --key=value flavor fields */
+  int extra_fields;    /* accept free-form --key=value: CLI_FLAVOR_FIELDS
+                          or CLI_SECRET_KEYS (for --help) */
   int json;            /* the command takes --output json */
 } cli_spec;
 

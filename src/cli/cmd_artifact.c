@@ -238,12 +238,16 @@ done:
 /* get                                                               */
 /* ---------------------------------------------------------------- */
 
+static const cli_opt get_opts[] = {
+  {"overwrite", NULL, CLI_FLAG, NULL, "Replace a file that is at DEST."},
+  CLI_OPT_END};
+
 static const cli_spec get_spec = {
-  "cairn artifact get NAME[:VERSION] DEST",
+  "cairn artifact get NAME[:VERSION] DEST [--overwrite]",
   "Copy an artifact version to a local path, byte for byte, checking its "
   "SHA-256.  A file goes to DEST (or DEST/<its name> when DEST is a "
-  "folder); a folder's files go into folder DEST.",
-  NULL, 2, 2, 0, 0};
+  "folder); a folder's files go into folder DEST, new or empty.",
+  get_opts, 2, 2, 0, 0};
 
 static int do_get(cli_ctx *ctx, int argc, char **argv)
 {
@@ -256,6 +260,7 @@ static int do_get(cli_ctx *ctx, int argc, char **argv)
   char *written = NULL;
   cairn_fs *fs = NULL;
   int rc, is_dir, owned = 0;
+  unsigned flags;
 
   if ((rc = cli_parse(ctx, &get_spec, argc, argv, &args)) != 0) {
     cli_args_dispose(&args);
@@ -268,6 +273,9 @@ static int do_get(cli_ctx *ctx, int argc, char **argv)
   }
   dest = args.args[1];
   is_dir = stat(dest, &st) == 0 && S_ISDIR(st.st_mode);
+  flags = cli_flag(&args, "overwrite") ? CAIRN_DOWNLOAD_OVERWRITE : 0;
+  if (strcmp(v.kind, "folder") != 0 && !is_dir)
+    flags |= CAIRN_DOWNLOAD_TO_FILE;
   if (strcmp(v.kind, "folder") != 0 && !is_dir &&
       stat(dest, &st) == 0 && !S_ISREG(st.st_mode)) {
     rc = cli_error("'%s' is neither a file nor a folder", dest);
@@ -277,9 +285,7 @@ static int do_get(cli_ctx *ctx, int argc, char **argv)
                    "(a new path or an existing folder)", dest);
   } else if (cmd_run_open_store(&ls, store, v.artifact_store_id) < 0 ||
              cairn_live_store_fs_at(ls, v.uri, &fs, &owned) < 0 ||
-             cairn__pipeline_download(&written, fs, &v, dest,
-                                      strcmp(v.kind, "folder") != 0 &&
-                                          !is_dir) < 0) {
+             cairn__pipeline_download(&written, fs, &v, dest, flags) < 0) {
     rc = cairn_error_last()->code == CAIRN_ECANCELLED
              ? cli_error("interrupted: '%s' was left as it was", dest)
              : cli_fail();

@@ -89,6 +89,7 @@ static int do_run(cli_ctx *ctx, int argc, char **argv)
   cairn_pipeline *p = NULL;
   cairn_live_stack *stack = NULL;
   const cairn_strlist *params;
+  json_t *checked;
   cairn_run run = {0};
   cairn_store *store;
   cli_args args;
@@ -115,6 +116,11 @@ static int do_run(cli_ctx *ctx, int argc, char **argv)
   params = cli_values(&args, "param");
   opts.params = (const char *const *)params->items;
   opts.nparams = params->count;
+  if (cairn_pipeline_params_parse(&checked, opts.params, opts.nparams) < 0) {
+    rc = cli_fail();
+    goto done;
+  }
+  json_decref(checked);
   opts.no_cache = cli_flag(&args, "no-cache");
   opts.on_event = on_event;
 

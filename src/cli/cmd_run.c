@@ -1,6 +1,7 @@
 /*
  * cairn run: list, describe, logs.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,13 @@ char *cmd_run_metrics_text(const json_t *metrics)
     if (b.size)
       cairn_buf_putc(&b, ' ');
     if (json_is_real(v)) {
-      cairn_buf_printf(&b, "%s=%.4f", key, json_real_value(v));
+      double d = json_real_value(v);
+
+      /* four decimals for scores; exponents for the very large or small */
+      if (d != 0 && (fabs(d) >= 1e6 || fabs(d) < 1e-3))
+        cairn_buf_printf(&b, "%s=%.6g", key, d);
+      else
+        cairn_buf_printf(&b, "%s=%.4f", key, d);
     } else if (json_is_string(v)) {
       cairn_buf_printf(&b, "%s=%s", key, json_string_value(v));
     } else {

@@ -115,7 +115,7 @@ static const cli_spec create_spec = {
   "cairn secret create NAME [--KEY=VALUE]... [-v JSON|YAML|@FILE] [-i]",
   "Create a secret: named key/value pairs, encrypted at rest.  A value "
   "@FILE is read from FILE; @@x is the text @x.",
-  create_opts, 1, 1, 1, 0};
+  create_opts, 1, 1, CLI_SECRET_KEYS, 0};
 
 static int do_create(cli_ctx *ctx, int argc, char **argv)
 {
@@ -139,8 +139,13 @@ static int do_create(cli_ctx *ctx, int argc, char **argv)
   if (cli_flag(&a, "interactive") && (rc = interactive_values(values)))
     goto done;
   if (json_object_size(values) == 0) {
-    rc = cli_error("secret '%s' needs values: give --KEY=VALUE pairs, "
-                   "--values, or -i to type them", a.args[0]);
+    if (cli_flag(&a, "interactive"))
+      rc = cli_error("secret '%s' got no values: type a key and its value "
+                     "at the prompts (standard input ended first)",
+                     a.args[0]);
+    else
+      rc = cli_error("secret '%s' needs values: give --KEY=VALUE pairs, "
+                     "--values, or -i to type them", a.args[0]);
     goto done;
   }
   if (!(store = cli_store(ctx))) {
@@ -255,7 +260,7 @@ static const cli_spec update_spec = {
   "[-r KEY]...",
   "Add or change keys of a secret, or remove them.  Stores that use the "
   "secret are checked against the new values.",
-  update_opts, 1, 1, 1, 0};
+  update_opts, 1, 1, CLI_SECRET_KEYS, 0};
 
 static int do_update(cli_ctx *ctx, int argc, char **argv)
 {

@@ -24,6 +24,20 @@ void cairn_cancel_reset(void)
   cancel_flag = 0;
 }
 
+int cairn__cancel_hold(void)
+{
+  int was = cancel_flag != 0;
+
+  cancel_flag = 0;
+  return was;
+}
+
+void cairn__cancel_restore(int was)
+{
+  if (was)
+    cancel_flag = 1;
+}
+
 const char *cairn_version(void)
 {
   return CAIRN_VERSION_STRING;

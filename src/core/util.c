@@ -246,10 +246,14 @@ const char *cairn_getenv(const char *name)
 
 /* YAML to JSON: a small recursive descent over libyaml's events. */
 
+/* Collections nest at most this deep: enough for any configuration. */
+#define YAML_MAX_DEPTH 64
+
 struct yaml_reader {
   yaml_parser_t parser;
   const char *source;
   int text_only; /* every scalar is a string */
+  int depth;
 };
 
 static int yaml_fail(struct yaml_reader *r, const yaml_event_t *ev,
@@ -362,14 +366,21 @@ fail:
 
 static int yaml_node(struct yaml_reader *r, yaml_event_t *ev, json_t **out)
 {
+  int error;
+
   switch (ev->type) {
   case YAML_SCALAR_EVENT:
     *out = yaml_scalar(r, ev);
     return *out ? 0 : cairn__error_oom();
   case YAML_SEQUENCE_START_EVENT:
-    return yaml_collection(r, 0, out);
   case YAML_MAPPING_START_EVENT:
-    return yaml_collection(r, 1, out);
+    if (r->depth >= YAML_MAX_DEPTH)
+      return yaml_fail(r, ev, "lists and mappings nest deeper than 64 "
+                       "levels");
+    r->depth++;
+    error = yaml_collection(r, ev->type == YAML_MAPPING_START_EVENT, out);
+    r->depth--;
+    return error;
   case YAML_ALIAS_EVENT:
     return yaml_fail(r, ev, "YAML aliases are not supported");
   default:
@@ -388,6 +399,7 @@ static int yaml_parse(json_t **out, const char *text, size_t len,
   *out = NULL;
   r.source = source ? source : "<yaml>";
   r.text_only = text_only;
+  r.depth = 0;
   if (!yaml_parser_initialize(&r.parser))
     return cairn__error_oom();
   yaml_parser_set_input_string(&r.parser, (const unsigned char *)text, len);
@@ -499,4 +511,45 @@ int cairn_yaml_emit_strings(cairn_buf *out, const json_t *object)
   }
   yaml_emitter_delete(&em);
   return error;
+}
+
+int cairn_size_parse(uint64_t *out, const char *text)
+{
+  static const struct {
+    const char *unit;
+    uint64_t factor;
+  } units[] = {
+    {"", 1}, {"b", 1},
+    {"k", 1ull << 10}, {"kib", 1ull << 10}, {"kb", 1000ull},
+    {"m", 1ull << 20}, {"mib", 1ull << 20}, {"mb", 1000000ull},
+    {"g", 1ull << 30}, {"gib", 1ull << 30}, {"gb", 1000000000ull},
+    {"t", 1ull << 40}, {"tib", 1ull << 40}, {"tb", 1000000000000ull}};
+  const char *p = text;
+  uint64_t n = 0;
+  size_t i;
+
+  *out = 0;
+  if (!text || *p < '0' || *p > '9')
+    goto bad;
+  for (; *p >= '0' && *p <= '9'; p++) {
+    uint64_t d = (uint64_t)(*p - '0');
+
+    if (n > (UINT64_MAX - d) / 10)
+      goto bad;
+    n = n * 10 + d;
+  }
+  if (*p == ' ')
+    p++;
+  for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+    if (strcasecmp(p, units[i].unit) != 0)
+      continue;
+    if (n > UINT64_MAX / units[i].factor)
+      goto bad;
+    *out = n * units[i].factor;
+    return 0;
+  }
+bad:
+  return cairn__error(CAIRN_EINVAL, "'%s' is not a size: write a number "
+                      "with an optional unit, such as 8MiB, 64M or 1GiB",
+                      text ? text : "");
 }

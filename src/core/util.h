@@ -64,6 +64,23 @@ int cairn_yaml_parse_text(json_t **out, const char *text, size_t len,
  */
 int cairn_yaml_emit_strings(cairn_buf *out, const json_t *object);
 
+/*
+ * Clean up after a cancelled operation: hold clears the process's
+ * cancel request (returning whether there was one) so that the removal
+ * of half-written data can run; restore sets it again.  A new request
+ * in between stops the clean-up too.
+ */
+int cairn__cancel_hold(void);
+void cairn__cancel_restore(int was);
+
+/*
+ * A size in bytes from text: digits, optionally followed by a unit:
+ * B; K, KiB, M, MiB, G, GiB, T, TiB (powers of 1024); KB, MB, GB, TB
+ * (powers of 1000).  Units in any case, a space allowed before them.
+ * CAIRN_EINVAL naming the text when it is not such a size or overflows.
+ */
+int cairn_size_parse(uint64_t *out, const char *text);
+
 /* getenv, but NULL for a variable that is set and empty. */
 const char *cairn_getenv(const char *name);
 

@@ -361,11 +361,15 @@ done:
 }
 
 static int get_one_file(cairn_fs *fs, const cairn_artifact_version *v,
-                        const char *src, const char *local)
+                        const char *src, const char *local, unsigned flags)
 {
+  struct stat st;
   char sha[65], *part;
   int error;
 
+  if (!(flags & CAIRN_DOWNLOAD_OVERWRITE) && lstat(local, &st) == 0)
+    return cairn__error(CAIRN_EEXISTS, "'%s' exists: give another path, "
+                        "or --overwrite to replace it", local);
   if ((error = make_parent(local)) < 0)
     return error;
   if (!(part = part_name(local)))
@@ -385,7 +389,7 @@ static int get_one_file(cairn_fs *fs, const cairn_artifact_version *v,
 
 int cairn__pipeline_download(char **out, cairn_fs *fs,
                              const cairn_artifact_version *v,
-                             const char *dest, int dest_is_file)
+                             const char *dest, unsigned flags)
 {
   json_t *manifest = NULL, *first;
   const char *rel;
@@ -410,11 +414,12 @@ int cairn__pipeline_download(char **out, cairn_fs *fs,
     goto done;
   }
   src = cairn_path_join(v->uri, rel);
-  local = dest_is_file ? cairn__strdup(dest) : cairn_path_join(dest, rel);
+  local = (flags & CAIRN_DOWNLOAD_TO_FILE) ? cairn__strdup(dest)
+                                           : cairn_path_join(dest, rel);
   if (!src || !local)
     error = cairn__error_oom();
   else
-    error = get_one_file(fs, v, src, local);
+    error = get_one_file(fs, v, src, local, flags);
 done:
   if (error == 0) {
     *out = local;

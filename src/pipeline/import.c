@@ -47,9 +47,12 @@ int cairn_pipeline_import(cairn_artifact_version *v, cairn_store *store,
   if ((error = cairn__pipeline_upload_output(v, ls->fs, vdir, local)) < 0 ||
       (error = cairn_store_artifact_version_create(store, v)) < 0) {
     /* remove what was uploaded, keeping the message of the failure */
+    int held = cairn__cancel_hold();
+
     snprintf(msg, sizeof(msg), "%s", cairn_error_last()->message);
     if (cairn_fs_exists(ls->fs, vdir, &exists) == 0 && exists)
       cairn_fs_rmtree(ls->fs, vdir);
+    cairn__cancel_restore(held);
     error = cairn__error(error, "%s", msg);
   }
 done:

@@ -198,6 +198,10 @@ static int add_output(cairn_pipeline *p, cairn_pipeline_step *s,
   if (!valid_name(name))
     return cairn__error(CAIRN_EINVAL, "%s: step '%s': bad output name "
                         "'%s' (use " NAME_RULE ")", source, s->name, name);
+  if (strcmp(name, CAIRN_MANIFEST_NAME) == 0)
+    return cairn__error(CAIRN_EINVAL, "%s: step '%s': the output name '%s' "
+                        "is reserved for the manifest of every version; "
+                        "choose another", source, s->name, name);
   if (artifact && !valid_name(artifact))
     return cairn__error(CAIRN_EINVAL, "%s: step '%s': bad artifact name "
                         "'%s' for output '%s' (use " NAME_RULE ")", source,

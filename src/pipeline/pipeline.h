@@ -220,6 +220,15 @@ typedef struct {
 #define CAIRN_PIPELINE_RUN_OPTIONS_INIT {0, NULL, 0, 0, 0, NULL, NULL}
 
 /*
+ * Parameters "k=v" into an object of strings: names of letters, digits,
+ * '_', '-' and '.', each given once and reaching steps under a distinct
+ * variable, values that fit a step's environment.  CAIRN_EINVAL saying
+ * which and why.
+ */
+int cairn_pipeline_params_parse(json_t **out, const char *const *params,
+                                size_t n);
+
+/*
  * Run pipeline @p p on @p stack, recording everything in @p store.
  * Fills @p out with the run record (also when the run failed, as soon
  * as it was created; empty it with cairn_run_dispose()).
@@ -255,15 +264,22 @@ int cairn__pipeline_upload_output(cairn_artifact_version *v,
                                   struct cairn_fs *fs, const char *vdir,
                                   const char *local);
 
+/* Flags of cairn__pipeline_download(). */
+#define CAIRN_DOWNLOAD_TO_FILE 1u  /* a file goes to dest itself */
+#define CAIRN_DOWNLOAD_OVERWRITE 2u /* replace a file that is there */
+
 /*
  * Download version @p v (its folder in @p fs) and check it against the
  * recorded SHA-256 (CAIRN_EINTEGRITY).  A folder goes to folder
- * @p dest; a file to @p dest itself when @p dest_is_file, else to
- * dest/<its file name>.  *out is the local path written (free()).
+ * @p dest (new or empty); a file to @p dest itself with
+ * CAIRN_DOWNLOAD_TO_FILE, else to dest/<its file name>, and an existing
+ * file is replaced only with CAIRN_DOWNLOAD_OVERWRITE.  What was at the
+ * path stays as it was when the download fails.  *out is the local path
+ * written (free()).
  */
 int cairn__pipeline_download(char **out, struct cairn_fs *fs,
                              const cairn_artifact_version *v,
-                             const char *dest, int dest_is_file);
+                             const char *dest, unsigned flags);
 
 /* Read and check the manifest of version folder @p vdir. */
 int cairn__pipeline_read_manifest(json_t **out, struct cairn_fs *fs,

@@ -350,7 +350,8 @@ static int prepare(struct runner *r, size_t i, cairn_strlist *env)
     }
     if ((error = cairn_live_store_fs_at(r->ls, dep->outs[o].uri, &fs,
                                         &owned)) == 0) {
-      error = cairn__pipeline_download(&local, fs, &dep->outs[o], dir, 0);
+      error = cairn__pipeline_download(&local, fs, &dep->outs[o], dir,
+                                       0);
       if (owned)
         cairn_fs_free(fs);
     }
@@ -680,13 +681,16 @@ done:
     cairn_store_rollback(r->store);
   if (error < 0) {
     /* Remove what was uploaded, keeping the message of the failure. */
+    int held = cairn__cancel_hold();
     char msg[512];
+
     snprintf(msg, sizeof(msg), "%s", cairn_error_last()->message);
     for (k = 0; k < made; k++) {
       int exists = 0;
       if (cairn_fs_exists(r->fs, vdirs[k], &exists) == 0 && exists)
         cairn_fs_rmtree(r->fs, vdirs[k]);
     }
+    cairn__cancel_restore(held);
     error = cairn__error(error, "%s", msg);
   }
   for (k = 0; vdirs && k < ps->noutputs; k++)
@@ -872,41 +876,80 @@ static void loop(struct runner *r)
 /* Entry                                                             */
 /* ---------------------------------------------------------------- */
 
-static int parse_params(json_t **out, const cairn_pipeline_run_options *o)
+/* A parameter's value may take this many bytes (an environment string
+ * is limited to 128 KiB). */
+#define PARAM_VALUE_MAX (64 * 1024)
+
+/* One "k=v" into @p params, checked against those already there. */
+static int add_param(json_t *params, const char *kv)
 {
-  json_t *params = json_object();
+  const char *eq = strchr(kv, '='), *c, *key;
+  char *name, *var, *other_var;
+  json_t *v;
+  int error = 0;
+
+  if (!eq || eq == kv)
+    return cairn__error(CAIRN_EINVAL, "bad parameter '%s': write "
+                        "--param key=value", kv);
+  for (c = kv; c < eq; c++)
+    if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+          (*c >= '0' && *c <= '9') || *c == '_' || *c == '-' || *c == '.'))
+      return cairn__error(CAIRN_EINVAL, "bad parameter name in '%.*s': "
+                          "use letters, digits, '_', '-', '.'",
+                          (int)(eq - kv), kv);
+  if (strlen(eq + 1) > PARAM_VALUE_MAX)
+    return cairn__error(CAIRN_EINVAL, "the value of parameter '%.*s' has "
+                        "%zu bytes, more than the %d a step's environment "
+                        "can take: pass a file's path instead",
+                        (int)(eq - kv), kv, strlen(eq + 1),
+                        PARAM_VALUE_MAX);
+  if (!(name = cairn__strndup(kv, (size_t)(eq - kv))) ||
+      !(var = cairn_pipeline_env_name("CAIRN_PARAM_", name))) {
+    free(name);
+    return CAIRN_ENOMEM;
+  }
+  json_object_foreach(params, key, v) {
+    if (strcmp(key, name) == 0) {
+      error = cairn__error(CAIRN_EINVAL, "parameter '%s' is given twice: "
+                           "give it once", name);
+      break;
+    }
+    if (!(other_var = cairn_pipeline_env_name("CAIRN_PARAM_", key))) {
+      error = CAIRN_ENOMEM;
+      break;
+    }
+    if (strcmp(var, other_var) == 0)
+      error = cairn__error(CAIRN_EINVAL, "parameters '%s' and '%s' would "
+                           "both reach steps as $%s: rename one", key, name,
+                           var);
+    free(other_var);
+    if (error)
+      break;
+  }
+  if (!error && json_object_set_new(params, name, json_string(eq + 1)) < 0)
+    error = cairn__error_oom();
+  free(name);
+  free(var);
+  return error;
+}
+
+int cairn_pipeline_params_parse(json_t **out, const char *const *params,
+                                size_t n)
+{
+  json_t *obj = json_object();
   size_t i;
+  int error = 0;
 
   *out = NULL;
-  if (!params)
+  if (!obj)
     return cairn__error_oom();
-  for (i = 0; i < o->nparams; i++) {
-    const char *kv = o->params[i], *eq = strchr(kv, '=');
-    char *key;
-    const char *c;
-    if (!eq || eq == kv) {
-      json_decref(params);
-      return cairn__error(CAIRN_EINVAL, "bad parameter '%s': write "
-                          "--param key=value", kv);
-    }
-    for (c = kv; c < eq; c++)
-      if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-            (*c >= '0' && *c <= '9') || *c == '_' || *c == '-' ||
-            *c == '.'))
-        break;
-    if (c < eq) {
-      json_decref(params);
-      return cairn__error(CAIRN_EINVAL, "bad parameter name in '%s': use "
-                          "letters, digits, '_', '-', '.'", kv);
-    }
-    if (!(key = cairn__strndup(kv, (size_t)(eq - kv)))) {
-      json_decref(params);
-      return CAIRN_ENOMEM;
-    }
-    json_object_set_new(params, key, json_string(eq + 1));
-    free(key);
+  for (i = 0; i < n && !error; i++)
+    error = add_param(obj, params[i]);
+  if (error < 0) {
+    json_decref(obj);
+    return error;
   }
-  *out = params;
+  *out = obj;
   return 0;
 }
 
@@ -986,7 +1029,8 @@ int cairn_pipeline_run(cairn_run *out, cairn_store *store,
     r.parallelism = cores > 0 ? (int)cores : 1;
   }
 
-  if ((error = parse_params(&r.params, r.opts)) < 0)
+  if ((error = cairn_pipeline_params_parse(&r.params, r.opts->params,
+                                           r.opts->nparams)) < 0)
     return error;
   if ((error = check_store(stack)) < 0)
     goto done;

@@ -102,10 +102,17 @@ cp "$train_file" "$work/train.saved"
 printf 'tampered' >>"$train_file"
 echo precious >"$work/dest.csv"
 refused artifact get breast_cancer::split::train "$work/dest.csv"
+has "--overwrite" "a file at DEST is kept without --overwrite"
+same "$(cat "$work/dest.csv")" precious "DEST after a refused get"
+refused artifact get breast_cancer::split::train "$work/dest.csv" \
+  --overwrite
 has "SHA-256" "a tampered file is caught"
 same "$(cat "$work/dest.csv")" precious "DEST after a failed get"
 [ -z "$(ls -A "$work" | grep cairn-part)" ] || fail "a partial file is left"
 cp "$work/train.saved" "$train_file"
+ok artifact get breast_cancer::split::train "$work/dest.csv" --overwrite
+same "$(sha256sum <"$work/dest.csv")" "$(sha256sum <"$train_file")" \
+  "DEST replaced with --overwrite"
 
 # A folder artifact is not poured into a folder that holds files.
 mkdir -p "$work/full"

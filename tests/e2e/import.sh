@@ -45,10 +45,34 @@ import_round local
 export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;\
 AccountName=devstoreaccount1;AccountKey=$dev_key;\
 BlobEndpoint=$CAIRN_TEST_AZURITE_ENDPOINT;"
+az_container="import-$(date +%s)-$$"
 ok artifact-store register az_store -f azure \
-  --path="az://import-$(date +%s)-$$/artifacts"
+  --path="az://$az_container/artifacts"
 ok stack register az_stack -a az_store --set
 import_round azure
+
+# An import stopped by Ctrl-C records nothing and leaves no blob behind.
+head -c 400000000 /dev/zero >"$data/large.bin"
+set +e
+${CAIRN_WRAP:-} "$CAIRN_BIN" --log-level debug artifact import \
+  "$data/large.bin" --name stopped >"$work/stop.out" 2>"$work/stop.err" &
+pid=$!
+for _ in $(seq 1 200); do
+  grep -q "uploading" "$work/stop.err" && break
+  sleep 0.05
+done
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+set -e
+checks=$((checks + 1))
+[ "$rc" -eq 1 ] || fail "a stopped import exited $rc, expected 1"
+grep -q "^Error: interrupted" "$work/stop.err" ||
+  fail "a stopped import says: $(grep Error "$work/stop.err")"
+refused artifact describe stopped
+left=$(node "$CAIRN_SOURCE_DIR/tests/e2e/list_blobs.js" "$az_container" \
+  artifacts/imports/stopped/)
+same "$left" "" "blobs left by a stopped import"
 
 # Bad input: nothing recorded, and a clear error.
 ok artifact list --output json

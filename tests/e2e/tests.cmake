@@ -34,8 +34,8 @@ set_tests_properties(e2e.bad_input PROPERTIES
 
 add_test(NAME e2e.import COMMAND bash ${CAIRN_E2E}/import.sh)
 set_tests_properties(e2e.import PROPERTIES
-  ENVIRONMENT "${CAIRN_E2E_ENV};${CAIRN_AZURITE_ENV}"
-  FIXTURES_REQUIRED azurite LABELS "e2e;azurite" TIMEOUT 300)
+  ENVIRONMENT "${CAIRN_E2E_ENV};CAIRN_TEST_AZURITE_ENDPOINT=http://127.0.0.1:${CAIRN_INTEROP_PORT}/devstoreaccount1"
+  FIXTURES_REQUIRED azurite-interop LABELS "e2e;azurite" TIMEOUT 300)
 
 add_test(NAME e2e.secrets COMMAND bash ${CAIRN_E2E}/secrets.sh)
 set_tests_properties(e2e.secrets PROPERTIES

@@ -201,6 +201,8 @@ static void test_bad_names_and_values(void **state)
   /* Names that would leave their folder: "." and "..". */
   expect_error("name: p\nsteps:\n  '..': {run: x}\n", "bad step name '..'",
                "neither starting nor ending with '.'");
+  expect_error("name: p\nsteps:\n  a: {run: x, outputs: "
+               "[cairn-manifest.json]}\n", "is reserved", NULL);
   /* Azure would drop a trailing '.' from the folder's name. */
   expect_error("name: p\nsteps:\n  a: {run: x, outputs: ['model.']}\n",
                "bad output name 'model.'", NULL);
@@ -231,6 +233,63 @@ static void test_bad_names_and_values(void **state)
   expect_error("name: p\nsteps:\n  a: {run: x, code: [nope.py]}\n",
                "code file 'nope.py' not found", NULL);
   expect_error("- a\n", "a pipeline file is a mapping", NULL);
+}
+
+/* Nesting is bounded: a hostile file gets an error, not a crash. */
+static void test_deep_nesting(void **state)
+{
+  size_t depth = 50000, i;
+  cairn_buf b = CAIRN_BUF_INIT;
+
+  (void)state;
+  assert_int_equal(cairn_buf_puts(&b, "name: p\nsteps:\n  a:\n    run: x"
+                                      "\n    env: {X: "), 0);
+  for (i = 0; i < depth; i++)
+    assert_int_equal(cairn_buf_putc(&b, '['), 0);
+  for (i = 0; i < depth; i++)
+    assert_int_equal(cairn_buf_putc(&b, ']'), 0);
+  assert_int_equal(cairn_buf_puts(&b, "}\n"), 0);
+  expect_error(cairn_buf_cstr(&b), "nest deeper than 64 levels", NULL);
+  cairn_buf_dispose(&b);
+}
+
+static void params_refused(const char *const *kv, size_t n, const char *w)
+{
+  json_t *out = (json_t *)1;
+
+  assert_int_equal(cairn_pipeline_params_parse(&out, kv, n), CAIRN_EINVAL);
+  assert_null(out);
+  assert_non_null(strstr(cairn_error_last()->message, w));
+}
+
+static void test_params(void **state)
+{
+  const char *good[] = {"lr=0.1", "run.name=a=b", "empty="};
+  const char *twice[] = {"x=1", "x=2"};
+  const char *clash[] = {"a-b=1", "a_b=2"};
+  const char *noeq[] = {"flag"};
+  const char *bad[] = {"a b=1"};
+  const char *big[1];
+  char *value = malloc(70000 + 3);
+  json_t *out;
+
+  (void)state;
+  assert_int_equal(cairn_pipeline_params_parse(&out, good, 3), 0);
+  assert_string_equal(json_string_value(json_object_get(out, "run.name")),
+                      "a=b");
+  assert_string_equal(json_string_value(json_object_get(out, "empty")), "");
+  json_decref(out);
+  params_refused(twice, 2, "given twice");
+  params_refused(clash, 2, "$CAIRN_PARAM_A_B");
+  params_refused(noeq, 1, "key=value");
+  params_refused(bad, 1, "bad parameter name");
+  assert_non_null(value);
+  memcpy(value, "v=", 2);
+  memset(value + 2, 'x', 70000);
+  value[70002] = '\0';
+  big[0] = value;
+  params_refused(big, 1, "pass a file's path instead");
+  free(value);
 }
 
 static void test_load_file(void **state)
@@ -276,6 +335,8 @@ int main(void)
     cmocka_unit_test(test_missing_run),
     cmocka_unit_test(test_bad_outputs),
     cmocka_unit_test(test_bad_names_and_values),
+    cmocka_unit_test(test_deep_nesting),
+    cmocka_unit_test(test_params),
     cmocka_unit_test(test_load_file),
   };
 
