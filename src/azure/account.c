@@ -153,6 +153,12 @@ static int set_endpoint(cairn_azure_account *account, const char *endpoint)
     host = endpoint + 7;
   else
     host = NULL;
+  if (host && memchr(host, '@', strcspn(host, "/")))
+    return cairn__error(CAIRN_EINVAL, "blob endpoint %.*s***%s is not "
+                        "valid: it carries a user name or password, which "
+                        "Azure Storage never takes; remove them",
+                        (int)(host - endpoint), endpoint,
+                        (const char *)memchr(host, '@', strcspn(host, "/")));
   if (!host || host >= endpoint + len || *host == '/' ||
       strcspn(endpoint, "?# \t") < len)
     return cairn__error(CAIRN_EINVAL, "blob endpoint '%.*s' is not valid: "
@@ -229,6 +235,43 @@ int cairn_azure_account_from_key(cairn_azure_account **out,
   return 0;
 }
 
+/*
+ * A SAS (normalised) must carry a signature that is base64: anything
+ * else is a paste gone wrong, which the service would answer with a
+ * puzzling error.  The token never enters the message.
+ */
+static int check_sas(const char *sas)
+{
+  const char *sig = NULL, *p;
+  unsigned char *raw = NULL;
+  char *decoded;
+  size_t len, rawlen;
+  int error;
+
+  if (!*sas)
+    return cairn__error(CAIRN_EINVAL, "the SAS token is empty");
+  for (p = sas; *p; p += strcspn(p, "&"), p += *p == '&')
+    if (strncmp(p, "sig=", 4) == 0)
+      sig = p + 4;
+  if (!sig)
+    return cairn__error(CAIRN_EINVAL, "the SAS token has no signature "
+                        "(sig=...): copy the whole token");
+  len = strcspn(sig, "&");
+  if (!(decoded = cairn__azure_sas_value(sig, len)))
+    return CAIRN_ENOMEM;
+  error = cairn_base64_decode(&raw, &rawlen, decoded);
+  free(decoded);
+  free(raw);
+  if (error == CAIRN_ENOMEM)
+    return error;
+  if (error < 0 || rawlen != 32)
+    return cairn__error(CAIRN_EINVAL, "the signature (sig=...) of the SAS "
+                        "token is not the base64 of an HMAC-SHA256: copy "
+                        "the whole token, as the portal or the CLI gives "
+                        "it");
+  return 0;
+}
+
 int cairn_azure_account_from_sas(cairn_azure_account **out,
                                  const char *name, const char *sas,
                                  const char *endpoint)
@@ -253,8 +296,8 @@ int cairn_azure_account_from_sas(cairn_azure_account **out,
   a->sas = cairn__azure_sas_normalise(sas);
   if (!a->sas)
     error = CAIRN_ENOMEM;
-  else if (!*a->sas)
-    error = cairn__error(CAIRN_EINVAL, "the SAS token is empty");
+  else
+    error = check_sas(a->sas);
   if (!error && endpoint) {
     error = set_endpoint(a, endpoint);
   } else if (!error) {

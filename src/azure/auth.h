@@ -56,6 +56,9 @@ int cairn__azure_string_to_sign(char **out,
  */
 char *cairn__azure_sas_normalise(const char *sas);
 
+/* One value of a SAS, percent-decoded (new string). */
+char *cairn__azure_sas_value(const char *value, size_t len);
+
 /*
  * Append a SAS (with or without leading '?') to a URL that may already
  * have a query: never "??" or "&&".  New string.

@@ -131,6 +131,11 @@ static int sas_param(cairn_buf *b, const char *seg, size_t len)
   return error;
 }
 
+char *cairn__azure_sas_value(const char *value, size_t len)
+{
+  return decode(value, len);
+}
+
 char *cairn__azure_sas_normalise(const char *sas)
 {
   cairn_buf b = CAIRN_BUF_INIT;

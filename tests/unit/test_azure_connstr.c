@@ -19,7 +19,8 @@
 /* 64 bytes of base64 holding '+' and '/' and ending in "==". */
 #define KEY "++//+gABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4fICEiIyQlJicoK" \
             "SorLC0uLzAxMjM0NTY3ODk6Ow=="
-#define SAS "sv=2022-11-02&sp=rl&sig=abc%2Bdef%3D"
+#define SIG "kPh%2BO8dhn%2B0YhbhROjTTTDvATQiEG5sGWWgHlpx8Y%2BI%3D"
+#define SAS "sv=2022-11-02&sp=rl&sig=" SIG
 
 static cairn_azure_account *parse_ok(const char *cs)
 {
@@ -371,9 +372,39 @@ static void test_from_sas_and_key(void **state)
   cairn_azure_account_free(NULL);
 }
 
+/* A SAS pasted wrong is refused at once, without showing it. */
+static void test_bad_sas_and_endpoint(void **state)
+{
+  static const char *const bad[] = {
+    "sv=2020-08-04&sp=rl",                       /* no signature */
+    "sv=2020-08-04&sig=%%%",                     /* not base64 */
+    "sv=2020-08-04&sig=abc%3D",                  /* too short */
+    "sv=2020-08-04&sig=" SIG "AAAA",             /* too long */
+    "?&",                                        /* nothing */
+  };
+  cairn_azure_account *a = NULL;
+  size_t i;
+
+  (void)state;
+  for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    assert_int_equal(cairn_azure_account_from_sas(&a, "acct", bad[i], NULL),
+                     CAIRN_EINVAL);
+    assert_null(a);
+    assert_non_null(strstr(cairn_error_last()->message, "SAS token"));
+    assert_null(strstr(cairn_error_last()->message, "%%%"));
+  }
+  /* a user and password in an endpoint are refused, and not shown */
+  assert_int_equal(cairn_azure_account_from_key(
+                       &a, "acct", KEY, "https://me:pa55@acct.blob.core."
+                                        "windows.net/"), CAIRN_EINVAL);
+  assert_non_null(strstr(cairn_error_last()->message, "user name"));
+  assert_null(strstr(cairn_error_last()->message, "pa55"));
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_bad_sas_and_endpoint),
       cmocka_unit_test(test_b01_dev_storage),
       cmocka_unit_test(test_b02_suffix),
       cmocka_unit_test(test_b03_quotes_and_splitting),

@@ -346,7 +346,7 @@ static void test_secret_accounts(void **state)
   json_decref(v);
 
   v = json_pack("{s:s, s:s}", "account_name", "acct", "sas_token",
-                "?sv=2023-11-03&sp=rl&sig=abc%3D");
+                "?sv=2023-11-03&sp=rl&sig=kPh%2BO8dhn%2B0YhbhROjTTTDvATQiEG5sGWWgHlpx8Y%2BI%3D");
   assert_int_equal(cairn_stack_azure_account_from_values(&a, v, "sas"), 0);
   assert_int_equal(cairn_azure_account_auth(a), CAIRN_AZURE_AUTH_SAS);
   assert_string_equal(cairn_azure_account_source(a),
