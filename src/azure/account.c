@@ -662,6 +662,15 @@ static const char *env_either(const char *a, const char *b,
   return v;
 }
 
+/* Warn about service principal variables that a key or a SAS shadows. */
+static void warn_unused_tokens(const char *used)
+{
+  if (cairn_getenv("AZURE_STORAGE_CLIENT_ID") ||
+      cairn_getenv("AZURE_STORAGE_CLIENT_SECRET"))
+    log_warn("azure", "%s is used; AZURE_STORAGE_CLIENT_ID and "
+             "AZURE_STORAGE_CLIENT_SECRET are ignored", used);
+}
+
 static int env_account(cairn_azure_account **out, const char *endpoint,
                        cairn_buf *where)
 {
@@ -680,6 +689,8 @@ static int env_account(cairn_azure_account **out, const char *endpoint,
     if (name || key || sas)
       log_warn("azure", "AZURE_STORAGE_CONNECTION_STRING is set; the other "
                "AZURE_STORAGE_* credentials are ignored");
+    else
+      warn_unused_tokens("AZURE_STORAGE_CONNECTION_STRING");
     error = cairn_azure_account_from_connection_string(out, cs);
     if (error < 0)
       return cairn__error_prefix("AZURE_STORAGE_CONNECTION_STRING");
@@ -689,12 +700,14 @@ static int env_account(cairn_azure_account **out, const char *endpoint,
     if (sas)
       log_warn("azure", "%s and %s are set; AZURE_STORAGE_SAS_TOKEN is "
                "ignored", name_var, key_var);
+    warn_unused_tokens(key_var);
     error = cairn_azure_account_from_key(out, name, key, endpoint);
     if (error < 0)
       return cairn__error_prefix("%s/%s", name_var, key_var);
     return cairn_buf_printf(where, "%s + %s", name_var, key_var);
   }
   if (sas && (name || endpoint)) {
+    warn_unused_tokens("AZURE_STORAGE_SAS_TOKEN");
     error = cairn_azure_account_from_sas(out, name, sas, endpoint);
     if (error < 0)
       return cairn__error_prefix("AZURE_STORAGE_SAS_TOKEN");

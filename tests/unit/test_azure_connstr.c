@@ -8,8 +8,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cairn/log.h>
 
 #include "azure/account.h"
 #include "core/hash.h"
@@ -372,6 +375,41 @@ static void test_from_sas_and_key(void **state)
   cairn_azure_account_free(NULL);
 }
 
+static char warned[512];
+
+static void keep_warning(cairn_log_level level, const char *category,
+                         const char *message, void *payload)
+{
+  (void)category;
+  (void)payload;
+  if (level == CAIRN_LOG_WARN)
+    snprintf(warned, sizeof(warned), "%s", message);
+}
+
+/* A credential that is set but shadowed by another is warned about. */
+static void test_env_shadowed_warning(void **state)
+{
+  cairn_azure_account *a;
+
+  (void)state;
+  cairn_log_set_sink(keep_warning, NULL);
+  warned[0] = '\0';
+  setenv("AZURE_STORAGE_ACCOUNT_NAME", "acct", 1);
+  setenv("AZURE_STORAGE_ACCOUNT_KEY", KEY, 1);
+  a = env_ok("environment: AZURE_STORAGE_ACCOUNT_NAME + "
+             "AZURE_STORAGE_ACCOUNT_KEY (shared key)");
+  cairn_azure_account_free(a);
+  assert_string_equal(warned, "");
+  setenv("AZURE_STORAGE_CLIENT_ID", "app", 1);
+  setenv("AZURE_STORAGE_CLIENT_SECRET", "s", 1);
+  a = env_ok("environment: AZURE_STORAGE_ACCOUNT_NAME + "
+             "AZURE_STORAGE_ACCOUNT_KEY (shared key)");
+  cairn_azure_account_free(a);
+  assert_non_null(strstr(warned, "AZURE_STORAGE_CLIENT_ID and "
+                                 "AZURE_STORAGE_CLIENT_SECRET are ignored"));
+  cairn_log_set_sink(NULL, NULL);
+}
+
 /* A SAS pasted wrong is refused at once, without showing it. */
 static void test_bad_sas_and_endpoint(void **state)
 {
@@ -405,6 +443,8 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bad_sas_and_endpoint),
+      cmocka_unit_test_setup_teardown(test_env_shadowed_warning, env_clear,
+                                      env_clear),
       cmocka_unit_test(test_b01_dev_storage),
       cmocka_unit_test(test_b02_suffix),
       cmocka_unit_test(test_b03_quotes_and_splitting),
