@@ -19,4 +19,6 @@ build=${BUILD_DIR:-build-test}
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug \
   -DCAIRN_SANITIZE="${CAIRN_SANITIZE:-OFF}" >/dev/null
 cmake --build "$build" -j"$(nproc)"
-ctest --test-dir "$build" --output-on-failure -j2 --timeout 600
+# Tests labelled "long" take minutes each; run them with
+#   ctest --test-dir "$build" -L long --output-on-failure
+ctest --test-dir "$build" --output-on-failure -j2 --timeout 600 -LE long

@@ -360,6 +360,223 @@ CAIRN_EXTERN(int) cairn_azure_writer_close(cairn_azure_writer *w);
 /** Drop the blob being written (nothing is committed). */
 CAIRN_EXTERN(void) cairn_azure_writer_abort(cairn_azure_writer *w);
 
+/* ------------------------------------------------------------------ */
+/* Names, metadata, streams, many blobs at once, presigned URLs        */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Check a blob name for what the service would silently change: an
+ * empty name, a name or path segment ending in '.' (the service drops
+ * the dot, so "out/file." would be stored as "out/file"), more than
+ * 1,024 characters.  Every write and presign checks its name with it.
+ * Returns 0, or CAIRN_EINVAL naming the blob and the rule.
+ */
+CAIRN_EXTERN(int) cairn_azure_blob_name_check(const char *name);
+
+/** One metadata entry of a blob. */
+typedef struct {
+  char *name;
+  char *value;
+} cairn_azure_meta;
+
+/**
+ * User metadata of a blob (or of a file of a store, see cairn/fs.h).
+ * Names are C identifiers (letters, digits and '_', not starting with a
+ * digit) compared without regard to case, as the service does; values
+ * are printable ASCII, with surrounding whitespace trimmed (an HTTP
+ * header cannot carry it) and each inner run of spaces or tabs folded to
+ * one space (Shared Key signing folds such runs, and services do not
+ * agree on whether they keep them).  Names cairn keeps for itself
+ * (hdi_isfolder, cairnsha256) are refused, and all entries together
+ * hold at most 8 KiB.  Start from a zeroed struct; empty it with
+ * cairn_azure_metadata_dispose().
+ */
+typedef struct {
+  cairn_azure_meta *items;
+  size_t count;
+  size_t alloc;
+} cairn_azure_metadata;
+
+/**
+ * Set @p name to @p value (copies), replacing an entry whose name
+ * differs only in case.  Returns 0, or CAIRN_EINVAL naming the entry and
+ * the rule it breaks.
+ */
+CAIRN_EXTERN(int) cairn_azure_metadata_set(cairn_azure_metadata *md,
+                                           const char *name,
+                                           const char *value);
+/** The value of @p name in any case (borrowed), or NULL. */
+CAIRN_EXTERN(const char *) cairn_azure_metadata_get(
+    const cairn_azure_metadata *md, const char *name);
+CAIRN_EXTERN(void) cairn_azure_metadata_dispose(cairn_azure_metadata *md);
+
+/**
+ * The user metadata of a blob, names as the service keeps them, without
+ * cairn's own entries.  CAIRN_ENOTFOUND naming the blob when missing.
+ */
+CAIRN_EXTERN(int) cairn_azure_blob_metadata(cairn_azure_client *client,
+                                            const char *container,
+                                            const char *name,
+                                            cairn_azure_metadata *out);
+
+/**
+ * cairn_azure_writer_open(), storing @p metadata [nullable] with the
+ * blob when it is committed.
+ */
+CAIRN_EXTERN(int) cairn_azure_writer_open_with(
+    cairn_azure_writer **out, cairn_azure_client *client,
+    const char *container, const char *name, unsigned flags,
+    const cairn_azure_metadata *metadata);
+
+/**
+ * The size a stream of unknown length may grow to when the caller gives
+ * none (5 TiB); writers use it too.  A block blob holds 50,000 blocks:
+ * the first 10,000 blocks of a stream have the configured size, the
+ * others the size that makes 50,000 blocks hold this much.
+ */
+#define CAIRN_AZURE_STREAM_MAX_DEFAULT ((uint64_t)5 << 40)
+
+/**
+ * Reads up to @p len bytes of a stream into @p buf; *nread == 0 at its
+ * end.  Returns 0 or a negative cairn_result (with the error set).
+ */
+typedef int (*cairn_azure_read_fn)(void *payload, void *buf, size_t len,
+                                   size_t *nread);
+
+/**
+ * Upload a stream of unknown length (a pipe, standard input) as blocks
+ * with bounded memory.  @p max_size is the most it may hold (0: the
+ * default above); a size that 50,000 blocks of 4000 MiB cannot hold is
+ * refused before anything is sent, and a stream that grows past
+ * @p max_size fails before its blocks are committed.  Flags, metadata
+ * cairnsha256 and @p sha256_hex [nullable] as for
+ * cairn_azure_blob_upload_file().
+ */
+CAIRN_EXTERN(int) cairn_azure_blob_upload_stream(
+    cairn_azure_client *client, const char *container, const char *name,
+    cairn_azure_read_fn read, void *payload, uint64_t max_size,
+    unsigned flags, char sha256_hex[65]);
+
+/** One file of cairn_azure_blob_upload_many(). */
+typedef struct {
+  const char *name;       /**< blob name (borrowed) */
+  const char *local_path; /**< local file (borrowed) */
+  uint64_t size;          /**< set on success */
+  char sha256[65];        /**< set on success */
+} cairn_azure_upload_job;
+
+/**
+ * Upload many local files over the client's connections: small files as
+ * one Put Blob each, @p client's concurrency of them at once (fewer
+ * while the service answers ServerBusy), larger ones block by block.
+ * With CAIRN_AZURE_CREATE_ONLY a file whose blob exists fails the whole
+ * call with CAIRN_EEXISTS naming it.  Returns at the first failure,
+ * whose message names the file.
+ */
+CAIRN_EXTERN(int) cairn_azure_blob_upload_many(cairn_azure_client *client,
+                                               const char *container,
+                                               cairn_azure_upload_job *jobs,
+                                               size_t count, unsigned flags);
+
+/**
+ * Delete many blobs with their snapshots, @p client's concurrency of
+ * them at once.  A blob that is gone already counts as deleted.
+ */
+CAIRN_EXTERN(int) cairn_azure_blob_delete_many(cairn_azure_client *client,
+                                               const char *container,
+                                               const char *const *names,
+                                               size_t count);
+
+/**
+ * A URL that reads one blob without credentials until @p expires_in_s
+ * seconds from now: the blob's URL with a service SAS (sr=b, sp=r)
+ * signed with the account key.  The start time is set 15 minutes back,
+ * so that a service clock running behind does not refuse it at first;
+ * the name is percent-encoded once.  *out is a new string (free()).
+ * Returns 0; CAIRN_EAUTH when the account has no key to sign with (a
+ * SAS account cannot mint another SAS); CAIRN_EINVAL for a name
+ * cairn_azure_blob_name_check() refuses or a duration that is not
+ * positive.
+ */
+CAIRN_EXTERN(int) cairn_azure_blob_presign(char **out,
+                                           const cairn_azure_account *account,
+                                           const char *container,
+                                           const char *name,
+                                           int64_t expires_in_s);
+
+/* ------------------------------------------------------------------ */
+/* Service SAS for a container or a blob, and SAS leases               */
+/* ------------------------------------------------------------------ */
+
+/** Seconds a SAS's start is set back, for a service clock that lags. */
+#define CAIRN_AZURE_SAS_BACKDATE (15 * 60)
+
+/** What a service SAS grants.  Zero it, then fill it in. */
+typedef struct {
+  const char *container;   /**< the container (required) */
+  const char *blob;        /**< [nullable] one blob (sr=b); NULL: the
+                                whole container (sr=c) */
+  const char *permissions; /**< letters of "racwdxltmeiyf" in any order
+                                ('l' and 'f' for a container only); the
+                                SAS lists them in that order */
+  int64_t start;           /**< seconds since the epoch; 0 leaves st out */
+  int64_t expiry;          /**< seconds since the epoch (required) */
+  const char *protocol;    /**< [nullable] "https" or "https,http"; NULL
+                                leaves spr out (any protocol) */
+} cairn_azure_sas_options;
+
+/**
+ * Sign a service SAS of version CAIRN_AZURE_API_VERSION for a container
+ * or a blob with the key of @p account (a Shared Key account).  *out is
+ * the query without '?' (a new string, free()): sv, spr, st, se, sr, sp
+ * and sig, in the order the Azure SDKs write them, each value
+ * percent-encoded.  The key enters neither the SAS nor any message.
+ * @retval 0 signed
+ * @retval CAIRN_EAUTH the account has no key (a SAS or token account)
+ * @retval CAIRN_EINVAL a container or blob name the service refuses, an
+ *         unknown permission letter, no expiry, or a start not before it
+ */
+CAIRN_EXTERN(int) cairn_azure_sas_sign(char **out,
+                                       const cairn_azure_account *account,
+                                       const cairn_azure_sas_options *options);
+
+/** A container SAS that renews itself.  Opaque. */
+typedef struct cairn_azure_sas_lease cairn_azure_sas_lease;
+
+/**
+ * An account that reaches @p container only, with a SAS of
+ * @p permissions signed with the key of @p key_account and valid for
+ * @p lifetime_s seconds (its start set back CAIRN_AZURE_SAS_BACKDATE;
+ * https only when the endpoint is https).  A thread of the lease signs a
+ * new SAS each time half of the current one's life has passed, until
+ * cairn_azure_sas_lease_free(); requests set up after that carry the new
+ * one.  The account never holds the key: whatever it is handed to can
+ * reach nothing but the container, and nothing after the SAS expires.
+ * The lease keeps a copy of the key to sign with.
+ * @retval CAIRN_EAUTH @p key_account has no key
+ * @retval CAIRN_EINVAL a bad container name, permissions or lifetime
+ */
+CAIRN_EXTERN(int) cairn_azure_sas_lease_new(
+    cairn_azure_sas_lease **out, const cairn_azure_account *key_account,
+    const char *container, const char *permissions, int64_t lifetime_s);
+
+/**
+ * The lease's account (borrowed: valid until the lease is freed).  Its
+ * source says "<the key's source>, as a SAS for container 'C' (SAS)".
+ */
+CAIRN_EXTERN(cairn_azure_account *) cairn_azure_sas_lease_account(
+    const cairn_azure_sas_lease *lease);
+
+/** When the current SAS expires (seconds since the epoch). */
+CAIRN_EXTERN(int64_t) cairn_azure_sas_lease_expiry(
+    const cairn_azure_sas_lease *lease);
+
+/**
+ * Stop renewing and free the lease with its account.  Free every client
+ * and filesystem that uses the account first.  NULL is ignored.
+ */
+CAIRN_EXTERN(void) cairn_azure_sas_lease_free(cairn_azure_sas_lease *lease);
+
 #ifdef __cplusplus
 }
 #endif

@@ -14,6 +14,12 @@
  * Directories on Azure are blob-name prefixes; mkdir and makedirs also
  * write a zero-length marker blob with metadata hdi_isfolder=true, and
  * markers written by other tools are directories, never files.
+ *
+ * Names: a path with a part ending in '.' ("out/file.", "out./z") is
+ * refused with CAIRN_EINVAL on every flavor, because Azure drops the
+ * dot and would store the file under another name.  Anything else
+ * (spaces, unicode, + % # ? & = @ ! ( ) ; , * ') is kept byte for byte.
+ * Trailing and doubled '/' are the same path as without them.
  */
 #ifndef CAIRN_FS_H
 #define CAIRN_FS_H
@@ -81,6 +87,31 @@ CAIRN_EXTERN(int) cairn_fs_write(cairn_fs_file *f, const void *data,
 CAIRN_EXTERN(int) cairn_fs_close(cairn_fs_file *f);
 /** Drop a file opened for writing without creating it; frees @p f. */
 CAIRN_EXTERN(void) cairn_fs_abort(cairn_fs_file *f);
+
+/**
+ * Metadata of a file: name/value pairs, names compared without regard to
+ * case.  Build and read it with cairn_azure_metadata_set(), _get() and
+ * _dispose() (cairn/azure.h), whose rules hold on every flavor.
+ */
+typedef cairn_azure_metadata cairn_fs_metadata;
+
+/**
+ * cairn_fs_open() for writing ("w", "wb", "x", "xb"), storing
+ * @p metadata [nullable] with the file: blob metadata on Azure, extended
+ * attributes "user.cairn.<name>" on a local disk.  The file and its
+ * metadata appear together on cairn_fs_close().  CAIRN_EINVAL for a mode
+ * that reads, or when the local file system keeps no extended attributes.
+ */
+CAIRN_EXTERN(int) cairn_fs_open_with(cairn_fs_file **out, cairn_fs *fs,
+                                     const char *path, const char *mode,
+                                     const cairn_fs_metadata *metadata);
+
+/**
+ * The metadata stored with file @p path, names as they were written.
+ * Dispose of @p out with cairn_azure_metadata_dispose().
+ */
+CAIRN_EXTERN(int) cairn_fs_read_metadata(cairn_fs *fs, const char *path,
+                                         cairn_fs_metadata *out);
 
 /* ------------------------------------------------------------------ */
 /* Operations                                                          */
@@ -166,6 +197,27 @@ CAIRN_EXTERN(int) cairn_fs_walk(cairn_fs *fs, const char *top,
  */
 CAIRN_EXTERN(int) cairn_fs_put_file(cairn_fs *fs, const char *local_path,
                                     const char *dst, char sha256_hex[65]);
+/**
+ * Store everything read from @p fd up to its end (a pipe, standard
+ * input: the length need not be known) at @p dst, create-only
+ * (CAIRN_EEXISTS before reading when @p dst exists), with bounded memory.
+ * On Azure the blocks grow so that a stream of up to
+ * CAIRN_AZURE_STREAM_MAX_DEFAULT bytes fits the service's 50,000 blocks.
+ * Writes the SHA-256 to @p sha256_hex [nullable].
+ */
+CAIRN_EXTERN(int) cairn_fs_put_stream(cairn_fs *fs, int fd, const char *dst,
+                                      char sha256_hex[65]);
+
+/**
+ * A URL that reads file @p path without credentials: on Azure the blob's
+ * URL with a read-only SAS valid for @p expires_in_s seconds (see
+ * cairn_azure_blob_presign(); it needs the account key); on a local disk
+ * a file:// URL, which does not expire.  *out is a new string (free()).
+ * CAIRN_ENOTFOUND when @p path is missing, CAIRN_EINVAL for a directory.
+ */
+CAIRN_EXTERN(int) cairn_fs_presign(char **out, cairn_fs *fs,
+                                   const char *path, int64_t expires_in_s);
+
 /**
  * Copy @p src to local file @p local_path (replaced), byte-exact.
  * Writes the SHA-256 to @p sha256_hex [nullable].

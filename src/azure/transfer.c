@@ -3,20 +3,27 @@
  *
  * Uploads read the file block by block into a small pool of buffers,
  * hash each block as it is read, and send the blocks in parallel; a Put
- * Block List commits them.  Downloads fetch ranges in parallel into the
- * pool, write each in place, and hash them in order.  The pool holds at
- * most CAIRN_AZURE_INFLIGHT_MAX bytes (fewer buffers for bigger blocks).
+ * Block List commits them with the whole file's MD5 and SHA-256.
+ * Downloads fetch ranges in parallel into the pool, write each in place,
+ * and hash them in order.  The pool holds at most
+ * CAIRN_AZURE_INFLIGHT_MAX bytes (fewer buffers for bigger blocks).
+ * Streams of unknown length go through a writer whose blocks grow so
+ * that the service's 50,000 blocks hold the largest size allowed.  Many
+ * small files go as one Put Blob each, in parallel on one client.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "azure/client.h"
 #include "azure/auth.h"
+#include "azure/client.h"
+#include "azure/transfer.h"
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/log.h"
@@ -25,6 +32,54 @@
 /* ------------------------------------------------------------------ */
 /* Shared pieces                                                       */
 /* ------------------------------------------------------------------ */
+
+uint64_t cairn__azure_block_size(uint64_t configured, uint64_t size)
+{
+  uint64_t need = size / CAIRN_AZURE_MAX_BLOCKS +
+                  (size % CAIRN_AZURE_MAX_BLOCKS ? 1 : 0);
+  uint64_t block = need > configured ? need : configured;
+
+  if (!block)
+    block = 1;
+  if (need > CAIRN_AZURE_MAX_BLOCK)
+    return 0;
+  return block > CAIRN_AZURE_MAX_BLOCK ? CAIRN_AZURE_MAX_BLOCK : block;
+}
+
+uint64_t cairn__azure_stream_block(uint64_t configured, uint64_t max_size,
+                                   uint64_t index)
+{
+  const uint64_t small = CAIRN_AZURE_STREAM_SMALL_BLOCKS;
+  const uint64_t rest = CAIRN_AZURE_MAX_BLOCKS - small;
+  uint64_t held, big;
+
+  if (!configured)
+    configured = 1;
+  if (configured > CAIRN_AZURE_MAX_BLOCK)
+    configured = CAIRN_AZURE_MAX_BLOCK;
+  if (max_size > CAIRN_AZURE_MAX_BLOB || index >= CAIRN_AZURE_MAX_BLOCKS)
+    return 0;
+  held = configured * small;
+  if (held >= max_size)
+    return configured;
+  big = (max_size - held) / rest + ((max_size - held) % rest ? 1 : 0);
+  if (big < configured)
+    big = configured;
+  if (big > CAIRN_AZURE_MAX_BLOCK)
+    /* too close to the largest blob for two sizes: one size for all */
+    return cairn__azure_block_size(configured, max_size);
+  return index < small ? configured : big;
+}
+
+/* The refusal of a size no block blob can hold. */
+static int too_big(const char *name, uint64_t size)
+{
+  return cairn__error(CAIRN_EINVAL,
+                      "blob '%s' would hold %llu bytes, more than the "
+                      "%llu bytes (50,000 blocks of 4000 MiB) a block blob "
+                      "can hold", name, (unsigned long long)size,
+                      (unsigned long long)CAIRN_AZURE_MAX_BLOB);
+}
 
 /* Buffers to keep in flight for blocks of @p block bytes. */
 static unsigned pool_size(const cairn_azure_client *c, uint64_t block)
@@ -36,15 +91,6 @@ static unsigned pool_size(const cairn_azure_client *c, uint64_t block)
   if (n > c->opts.max_concurrency)
     n = c->opts.max_concurrency;
   return (unsigned)n;
-}
-
-/* Block size for @p size bytes: the configured one, or more to stay
- * within the service's block count. */
-static uint64_t block_for(const cairn_azure_client *c, uint64_t size)
-{
-  uint64_t need = (size + CAIRN_AZURE_MAX_BLOCKS - 1) / CAIRN_AZURE_MAX_BLOCKS;
-
-  return need > c->opts.block_size ? need : c->opts.block_size;
 }
 
 /* The id of block @p index, base64 of a fixed-width text (free()). */
@@ -84,10 +130,18 @@ static int block_request(cairn_http_request *req, cairn_azure_client *c,
   return cairn__azure_add_md5(c, req, data, len);
 }
 
+/* What a commit stores besides the blocks. */
+typedef struct {
+  unsigned flags;
+  const char *sha256_hex;           /* [nullable] */
+  const char *md5_b64;              /* [nullable] whole-blob MD5 */
+  const cairn_azure_metadata *meta; /* [nullable] */
+} commit_props;
+
 /* Put Block List of blocks 0..count-1. */
 static int commit_blocks(cairn_azure_client *c, const char *container,
-                         const char *name, uint64_t count, unsigned flags,
-                         const char *sha256_hex)
+                         const char *name, uint64_t count,
+                         const commit_props *p)
 {
   cairn_http_request req;
   cairn_buf body = CAIRN_BUF_INIT;
@@ -117,14 +171,19 @@ static int commit_blocks(cairn_azure_client *c, const char *container,
   if (!error)
     error = cairn_http_headers_add(&req.headers, "Content-Type",
                                    "application/xml");
-  if (!error && sha256_hex)
+  if (!error && p->sha256_hex)
     error = cairn_http_headers_add(&req.headers, "x-ms-meta-cairnsha256",
-                                   sha256_hex);
-  if (!error && (flags & CAIRN_AZURE_CREATE_ONLY))
+                                   p->sha256_hex);
+  if (!error && p->md5_b64)
+    error = cairn_http_headers_add(&req.headers, "x-ms-blob-content-md5",
+                                   p->md5_b64);
+  if (!error && (p->flags & CAIRN_AZURE_CREATE_ONLY))
     error = cairn_http_headers_add(&req.headers, "If-None-Match", "*");
-  if (!error && (flags & CAIRN_AZURE_DIR_MARKER))
+  if (!error && (p->flags & CAIRN_AZURE_DIR_MARKER))
     error = cairn_http_headers_add(&req.headers, "x-ms-meta-hdi_isfolder",
                                    "true");
+  if (!error)
+    error = cairn__azure_add_metadata(&req, p->meta);
   if (!error)
     error = cairn__azure_add_md5(c, &req, body.ptr, body.size);
   if (!error) {
@@ -133,9 +192,16 @@ static int commit_blocks(cairn_azure_client *c, const char *container,
     req.body.len = body.size;
     error = cairn__azure_send(c, &req, container, name);
   }
-  if ((flags & CAIRN_AZURE_CREATE_ONLY) &&
-      (error == CAIRN_EEXISTS || error == CAIRN_EPRECONDITION))
-    error = cairn__azure_exists_error(c, container, name);
+  if ((p->flags & CAIRN_AZURE_CREATE_ONLY) &&
+      (error == CAIRN_EEXISTS || error == CAIRN_EPRECONDITION)) {
+    if (req.sends > 1 &&
+        cairn__azure_landed_earlier(c, container, name, p->sha256_hex)) {
+      cairn_error_clear();
+      error = 0;
+    } else {
+      error = cairn__azure_exists_error(c, container, name);
+    }
+  }
   cairn_http_request_dispose(&req);
   cairn_buf_dispose(&body);
   return error;
@@ -154,8 +220,11 @@ static int check_absent(cairn_azure_client *c, const char *container,
     snprintf(c->last_code, sizeof(c->last_code), "BlobAlreadyExists");
     return cairn__azure_exists_error(c, container, name);
   }
-  if (error == CAIRN_ENOTFOUND)
+  if (error == CAIRN_ENOTFOUND) {
+    /* no blob, or no container yet: the first write creates it */
+    cairn_error_clear();
     return 0;
+  }
   return error;
 }
 
@@ -204,6 +273,38 @@ static void sha_hex(cairn_sha256 *h, char out[65])
   cairn_hex_encode(out, digest, sizeof(digest));
 }
 
+/* A streaming MD5 (for x-ms-blob-content-md5), over OpenSSL. */
+static EVP_MD_CTX *md5_new(void)
+{
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+  if (ctx && !EVP_DigestInit_ex(ctx, EVP_md5(), NULL)) {
+    EVP_MD_CTX_free(ctx);
+    ctx = NULL;
+  }
+  if (!ctx)
+    cairn__error(CAIRN_ERROR, "cannot start an MD5 digest");
+  return ctx;
+}
+
+static void md5_reset(EVP_MD_CTX *ctx)
+{
+  EVP_DigestInit_ex(ctx, EVP_md5(), NULL);
+}
+
+/* The digest as base64 (free()), or NULL with the error set. */
+static char *md5_b64(EVP_MD_CTX *ctx)
+{
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  char *out;
+
+  EVP_DigestFinal_ex(ctx, digest, &n);
+  if (!(out = cairn_base64_encode(digest, n)))
+    cairn__error_oom();
+  return out;
+}
+
 /* ------------------------------------------------------------------ */
 /* Upload                                                              */
 /* ------------------------------------------------------------------ */
@@ -230,6 +331,7 @@ struct upload_state {
   upload_slot *slots;
   unsigned nslots;
   cairn_sha256 *sha;
+  EVP_MD_CTX *md5;
 };
 
 static int upload_done(cairn_http_request *req, void *payload)
@@ -270,7 +372,9 @@ static int upload_next(cairn_http_request **out, void *payload)
     return cairn__error_oom();
   if ((error = read_full(up->fd, s->buf, len, offset, up->path)) < 0)
     return error;
+  /* blocks are read in order: both digests in the same pass */
   cairn_sha256_update(up->sha, s->buf, len);
+  EVP_DigestUpdate(up->md5, s->buf, len);
   if ((error = block_request(&s->req, up->c, up->container, up->name,
                              up->next, s->buf, len)) < 0)
     return error;
@@ -284,15 +388,22 @@ static int upload_next(cairn_http_request **out, void *payload)
 
 static int upload_blocks(upload_state *up, unsigned flags, char hex[65])
 {
+  commit_props props = {flags, hex, NULL, NULL};
+  char *md5;
   int error;
 
   up->next = 0;
   cairn_sha256_reset(up->sha);
+  md5_reset(up->md5);
   if ((error = cairn_http_run(up->c->http, upload_next, up)) < 0)
     return error;
   sha_hex(up->sha, hex);
-  return commit_blocks(up->c, up->container, up->name, up->count, flags,
-                       hex);
+  if (!(md5 = md5_b64(up->md5)))
+    return CAIRN_ENOMEM;
+  props.md5_b64 = md5;
+  error = commit_blocks(up->c, up->container, up->name, up->count, &props);
+  free(md5);
+  return error;
 }
 
 static int upload_large(upload_state *up, unsigned flags, char hex[65])
@@ -300,11 +411,17 @@ static int upload_large(upload_state *up, unsigned flags, char hex[65])
   unsigned i;
   int error;
 
-  up->block = block_for(up->c, up->size);
+  if (!(up->block = cairn__azure_block_size(up->c->opts.block_size,
+                                            up->size)))
+    return too_big(up->name, up->size);
   up->count = (up->size + up->block - 1) / up->block;
   up->nslots = pool_size(up->c, up->block);
-  if (!(up->slots = cairn__calloc(up->nslots, sizeof(*up->slots))))
+  if (!(up->md5 = md5_new()))
+    return CAIRN_ERROR;
+  if (!(up->slots = cairn__calloc(up->nslots, sizeof(*up->slots)))) {
+    EVP_MD_CTX_free(up->md5);
     return CAIRN_ENOMEM;
+  }
   for (i = 0; i < up->nslots; i++) {
     cairn_http_request_init(&up->slots[i].req);
     up->slots[i].up = up;
@@ -323,6 +440,7 @@ static int upload_large(upload_state *up, unsigned flags, char hex[65])
     free(up->slots[i].buf);
   }
   free(up->slots);
+  EVP_MD_CTX_free(up->md5);
   return error;
 }
 
@@ -344,6 +462,14 @@ static int upload_small(upload_state *up, unsigned flags, char hex[65])
   return error;
 }
 
+/* The most one Put Blob carries for this client. */
+static uint64_t single_put_max(const cairn_azure_client *c)
+{
+  uint64_t max = c->opts.single_put_max;
+
+  return max > CAIRN_AZURE_INFLIGHT_MAX ? CAIRN_AZURE_INFLIGHT_MAX : max;
+}
+
 int cairn_azure_blob_upload_file(cairn_azure_client *c, const char *container,
                                  const char *name, const char *local_path,
                                  unsigned flags, char sha256_hex[65])
@@ -351,9 +477,10 @@ int cairn_azure_blob_upload_file(cairn_azure_client *c, const char *container,
   upload_state up;
   struct stat stbuf;
   char hex[65] = "";
-  uint64_t single_max = c->opts.single_put_max;
   int error;
 
+  if ((error = cairn_azure_blob_name_check(name)) < 0)
+    return error;
   memset(&up, 0, sizeof(up));
   up.c = c;
   up.container = container;
@@ -373,12 +500,15 @@ int cairn_azure_blob_upload_file(cairn_azure_client *c, const char *container,
   up.size = (uint64_t)stbuf.st_size;
   if ((error = cairn_sha256_new(&up.sha)) < 0)
     goto done;
-  if (single_max > CAIRN_AZURE_INFLIGHT_MAX)
-    single_max = CAIRN_AZURE_INFLIGHT_MAX;
 
-  if (up.size <= single_max) {
+  if (up.size <= single_put_max(c)) {
     error = upload_small(&up, flags, hex);
   } else {
+    /* refuse before sending a byte: too big, or there already */
+    if (!cairn__azure_block_size(c->opts.block_size, up.size)) {
+      error = too_big(name, up.size);
+      goto done;
+    }
     if ((flags & CAIRN_AZURE_CREATE_ONLY) &&
         (error = check_absent(c, container, name)) < 0)
       goto done;
@@ -390,6 +520,271 @@ int cairn_azure_blob_upload_file(cairn_azure_client *c, const char *container,
 done:
   cairn_sha256_free(up.sha);
   close(up.fd);
+  return error;
+}
+
+/* ------------------------------------------------------------------ */
+/* Many files                                                          */
+/* ------------------------------------------------------------------ */
+
+typedef struct many_state many_state;
+
+typedef struct {
+  cairn_http_request req;
+  many_state *st;
+  size_t job;
+  char *buf;
+  size_t len;
+  int busy;
+} many_slot;
+
+struct many_state {
+  cairn_azure_client *c;
+  const char *container;
+  cairn_azure_upload_job *jobs;
+  size_t count;
+  unsigned flags;
+  size_t next;
+  many_slot *slots;
+  unsigned nslots;
+  uint64_t buffered; /* bytes read and not yet sent */
+  size_t *later;     /* files sent block by block after the run */
+  size_t nlater;
+  size_t *recheck;   /* repeated create-only writes refused */
+  size_t nrecheck;
+};
+
+/* Name the file in the message of a failure, and pass it on. */
+static int many_fail(many_state *st, size_t job, int error)
+{
+  cairn__error_prefix("cannot store '%s' as blob '%s'",
+                      st->jobs[job].local_path, st->jobs[job].name);
+  return error;
+}
+
+static int many_done(cairn_http_request *req, void *payload)
+{
+  many_slot *s = payload;
+  many_state *st = s->st;
+  int error;
+
+  s->busy = 0;
+  st->buffered -= s->len;
+  s->len = 0;
+  free(s->buf);
+  s->buf = NULL;
+  if (req->result == CAIRN_ECANCELLED)
+    return 0;
+  if (req->result == 0 && req->status == 201)
+    return 0;
+  error = cairn__azure_error(st->c, req, st->container,
+                             st->jobs[s->job].name);
+  if ((st->flags & CAIRN_AZURE_CREATE_ONLY) &&
+      (error == CAIRN_EEXISTS || error == CAIRN_EPRECONDITION)) {
+    if (req->sends > 1) {
+      /* perhaps our own earlier attempt: checked after the run */
+      cairn_error_clear();
+      st->recheck[st->nrecheck++] = s->job;
+      return 0;
+    }
+    error = cairn__azure_exists_error(st->c, st->container,
+                                      st->jobs[s->job].name);
+  }
+  return many_fail(st, s->job, error);
+}
+
+/* Read one small file into a slot and hash it. */
+static int many_read(many_state *st, many_slot *s, size_t job, int fd,
+                     size_t size)
+{
+  unsigned char digest[CAIRN_SHA256_LEN];
+  int error;
+
+  s->len = 0;
+  if (!(s->buf = malloc(size ? size : 1)))
+    return cairn__error_oom();
+  s->len = size;
+  st->buffered += size;
+  if ((error = read_full(fd, s->buf, size, 0,
+                         st->jobs[job].local_path)) < 0)
+    return error;
+  cairn_sha256_digest(digest, s->buf, size);
+  cairn_hex_encode(st->jobs[job].sha256, digest, sizeof(digest));
+  st->jobs[job].size = size;
+  return 0;
+}
+
+static int many_request(many_state *st, many_slot *s, size_t job)
+{
+  cairn_http_request *req = &s->req;
+  int error;
+
+  if ((error = cairn__azure_request(req, st->c, "PUT", st->container,
+                                    st->jobs[job].name, NULL)) < 0 ||
+      (error = cairn_http_headers_add(&req->headers, "x-ms-blob-type",
+                                      "BlockBlob")) < 0 ||
+      (error = cairn_http_headers_add(&req->headers, "x-ms-meta-cairnsha256",
+                                      st->jobs[job].sha256)) < 0)
+    return error;
+  if ((st->flags & CAIRN_AZURE_CREATE_ONLY) &&
+      (error = cairn_http_headers_add(&req->headers, "If-None-Match",
+                                      "*")) < 0)
+    return error;
+  if (s->len && (error = cairn__azure_add_md5(st->c, req, s->buf,
+                                              s->len)) < 0)
+    return error;
+  if (s->len) {
+    req->body.kind = CAIRN_HTTP_BODY_MEM;
+    req->body.data = s->buf;
+    req->body.len = s->len;
+  }
+  req->done = many_done;
+  req->payload = s;
+  return 0;
+}
+
+static int many_next(cairn_http_request **out, void *payload)
+{
+  many_state *st = payload;
+  many_slot *s = NULL;
+  struct stat sb;
+  unsigned i;
+  size_t job;
+  int fd, error;
+
+  *out = NULL;
+  for (i = 0; i < st->nslots && !s; i++)
+    if (!st->slots[i].busy)
+      s = &st->slots[i];
+  while (s && st->next < st->count) {
+    job = st->next;
+    if ((error = cairn_azure_blob_name_check(st->jobs[job].name)) < 0)
+      return error;
+    if ((fd = open(st->jobs[job].local_path, O_RDONLY | O_CLOEXEC)) < 0)
+      return cairn__error_errno("cannot open", st->jobs[job].local_path);
+    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+      close(fd);
+      return cairn__error(CAIRN_EINVAL, "'%s' is not a regular file",
+                          st->jobs[job].local_path);
+    }
+    if ((uint64_t)sb.st_size > single_put_max(st->c)) {
+      /* sent block by block once the small files are done */
+      close(fd);
+      st->later[st->nlater++] = job;
+      st->next++;
+      continue;
+    }
+    /* bounded memory: wait for answers before reading more */
+    if (st->buffered && st->buffered + (uint64_t)sb.st_size >
+                            CAIRN_AZURE_INFLIGHT_MAX) {
+      close(fd);
+      return 0;
+    }
+    error = many_read(st, s, job, fd, (size_t)sb.st_size);
+    close(fd);
+    if (!error)
+      error = many_request(st, s, job);
+    if (error < 0) {
+      st->buffered -= s->len;
+      s->len = 0;
+      free(s->buf);
+      s->buf = NULL;
+      return many_fail(st, job, error);
+    }
+    s->job = job;
+    s->busy = 1;
+    st->next++;
+    *out = &s->req;
+    return 0;
+  }
+  return 0;
+}
+
+/* One run over the small files; the large ones are put aside. */
+static int many_run(many_state *st)
+{
+  unsigned i;
+  int error;
+
+  st->next = 0;
+  st->buffered = 0;
+  st->nrecheck = 0;
+  st->nlater = 0;
+  for (i = 0; i < st->nslots; i++) {
+    cairn_http_request_init(&st->slots[i].req);
+    st->slots[i].st = st;
+  }
+  error = cairn_http_run(st->c->http, many_next, st);
+  for (i = 0; i < st->nslots; i++) {
+    cairn_http_request_dispose(&st->slots[i].req);
+    free(st->slots[i].buf);
+    st->slots[i].buf = NULL;
+    st->slots[i].len = 0;
+    st->slots[i].busy = 0;
+  }
+  return error;
+}
+
+int cairn_azure_blob_upload_many(cairn_azure_client *c,
+                                 const char *container,
+                                 cairn_azure_upload_job *jobs, size_t count,
+                                 unsigned flags)
+{
+  many_state st;
+  size_t i, job;
+  int error;
+
+  if (!count)
+    return 0;
+  memset(&st, 0, sizeof(st));
+  st.c = c;
+  st.container = container;
+  st.jobs = jobs;
+  st.count = count;
+  st.flags = flags;
+  st.nslots = c->opts.max_concurrency;
+  if (!(st.slots = cairn__calloc(st.nslots, sizeof(*st.slots))) ||
+      !(st.recheck = cairn__calloc(count, sizeof(*st.recheck))) ||
+      !(st.later = cairn__calloc(count, sizeof(*st.later)))) {
+    free(st.slots);
+    free(st.recheck);
+    return CAIRN_ENOMEM;
+  }
+
+  error = many_run(&st);
+  if (error == CAIRN_ENOTFOUND && cairn__azure_container_missing(c)) {
+    /* nothing landed without a container: make it, then all again */
+    if ((error = cairn__azure_container_recover(c, container)) == 0)
+      error = many_run(&st);
+  }
+  for (i = 0; !error && i < st.nrecheck; i++) {
+    job = st.recheck[i];
+    if (!cairn__azure_landed_earlier(c, container, jobs[job].name,
+                                     jobs[job].sha256)) {
+      snprintf(c->last_code, sizeof(c->last_code), "BlobAlreadyExists");
+      error = many_fail(&st, job, cairn__azure_exists_error(
+                                      c, container, jobs[job].name));
+    }
+  }
+  for (i = 0; !error && i < st.nlater; i++) {
+    job = st.later[i];
+    error = cairn_azure_blob_upload_file(c, container, jobs[job].name,
+                                         jobs[job].local_path, flags,
+                                         jobs[job].sha256);
+    if (error < 0) {
+      error = many_fail(&st, job, error);
+      break;
+    }
+    {
+      struct stat sb;
+
+      if (stat(jobs[job].local_path, &sb) == 0)
+        jobs[job].size = (uint64_t)sb.st_size;
+    }
+  }
+  free(st.later);
+  free(st.recheck);
+  free(st.slots);
   return error;
 }
 
@@ -425,6 +820,7 @@ struct download_state {
   download_slot *slots;
   unsigned nslots;
   cairn_sha256 *sha;
+  EVP_MD_CTX *md5; /* [nullable] when the blob's MD5 is checked */
 };
 
 /* Hash the ranges that are ready, in order, freeing their buffers. */
@@ -437,6 +833,8 @@ static void hash_ready(download_state *dl)
     if (s->state != SLOT_READY || s->index != dl->next_hash)
       return;
     cairn_sha256_update(dl->sha, s->buf, s->len);
+    if (dl->md5)
+      EVP_DigestUpdate(dl->md5, s->buf, s->len);
     s->state = SLOT_FREE;
     dl->next_hash++;
   }
@@ -543,6 +941,71 @@ static int download_ranges(download_state *dl)
   return error;
 }
 
+/*
+ * HEAD a blob: its properties and its stored Content-MD5 (base64 into
+ * @p md5, "" when none).
+ */
+static int head_blob(cairn_azure_client *c, const char *container,
+                     const char *name, cairn_azure_blob_info *info,
+                     char md5[64])
+{
+  cairn_http_request req;
+  const char *v;
+  int error;
+
+  memset(info, 0, sizeof(*info));
+  md5[0] = '\0';
+  cairn_http_request_init(&req);
+  error = cairn__azure_request(&req, c, "HEAD", container, name, NULL);
+  if (!error)
+    error = cairn__azure_send(c, &req, container, name);
+  if (!error)
+    error = cairn__azure_info_from_headers(info, &req.response_headers,
+                                           name);
+  if (!error && (v = cairn_http_headers_get(&req.response_headers,
+                                            "Content-MD5")))
+    snprintf(md5, 64, "%s", v);
+  cairn_http_request_dispose(&req);
+  return error;
+}
+
+/*
+ * Check what was read against what the blob records: its cairnsha256,
+ * else (a blob another tool wrote) its Content-MD5.  A blob with
+ * neither is taken as read, with a note in the log.
+ */
+static int verify_download(download_state *dl,
+                           const cairn_azure_blob_info *info,
+                           const char *md5_stored, const char *hex)
+{
+  char *md5;
+  int same;
+
+  if (info->sha256[0]) {
+    if (strcasecmp(hex, info->sha256) == 0)
+      return 0;
+    return cairn__error(CAIRN_EINTEGRITY,
+                        "blob '%s' in container '%s' does not match its "
+                        "SHA-256 (stored %s, read %s): the data is damaged",
+                        dl->name, dl->container, info->sha256, hex);
+  }
+  if (!dl->md5) {
+    log_debug("azure", "blob '%s' records no checksum: not verified",
+              dl->name);
+    return 0;
+  }
+  if (!(md5 = md5_b64(dl->md5)))
+    return CAIRN_ENOMEM;
+  same = strcmp(md5, md5_stored) == 0;
+  free(md5);
+  if (same)
+    return 0;
+  return cairn__error(CAIRN_EINTEGRITY,
+                      "blob '%s' in container '%s' does not match its "
+                      "Content-MD5 (stored %s): the data is damaged",
+                      dl->name, dl->container, md5_stored);
+}
+
 int cairn_azure_blob_download_file(cairn_azure_client *c,
                                    const char *container, const char *name,
                                    const char *local_path,
@@ -550,11 +1013,12 @@ int cairn_azure_blob_download_file(cairn_azure_client *c,
 {
   download_state dl;
   cairn_azure_blob_info info;
-  char hex[65];
+  char hex[65], md5_stored[64];
   int error;
 
   memset(&dl, 0, sizeof(dl));
-  if ((error = cairn_azure_blob_properties(c, container, name, &info)) < 0)
+  dl.fd = -1;
+  if ((error = head_blob(c, container, name, &info, md5_stored)) < 0)
     return error;
   dl.c = c;
   dl.container = container;
@@ -569,25 +1033,26 @@ int cairn_azure_blob_download_file(cairn_azure_client *c,
   }
   if ((error = cairn_sha256_new(&dl.sha)) < 0)
     goto done;
+  if (!info.sha256[0] && md5_stored[0] && !(dl.md5 = md5_new())) {
+    error = CAIRN_ERROR;
+    goto done;
+  }
   if (dl.size && ftruncate(dl.fd, (off_t)dl.size) < 0) {
     error = cairn__error_errno("cannot size", local_path);
     goto done;
   }
+  /* an empty blob is never asked for a range (the service answers 416) */
   if (dl.size && (error = download_ranges(&dl)) < 0)
     goto done;
   sha_hex(dl.sha, hex);
-  if (info.sha256[0] && strcasecmp(hex, info.sha256) != 0) {
-    error = cairn__error(CAIRN_EINTEGRITY,
-                         "blob '%s' in container '%s' does not match its "
-                         "SHA-256 (stored %s, read %s): the data is damaged",
-                         name, container, info.sha256, hex);
+  if ((error = verify_download(&dl, &info, md5_stored, hex)) < 0)
     goto done;
-  }
   if (sha256_hex)
     memcpy(sha256_hex, hex, sizeof(hex));
 
 done:
   cairn_sha256_free(dl.sha);
+  EVP_MD_CTX_free(dl.md5);
   if (dl.fd >= 0 && close(dl.fd) < 0 && !error)
     error = cairn__error_errno("cannot write", local_path);
   if (error && dl.fd >= 0)
@@ -721,33 +1186,55 @@ struct cairn_azure_writer {
   char *container;
   char *name;
   unsigned flags;
-  uint64_t block;
-  uint64_t blocks; /* blocks sent */
+  uint64_t max_size;          /* the most the stream may hold */
+  uint64_t block;             /* size of the block being filled */
+  uint64_t blocks;            /* blocks sent */
+  uint64_t total;             /* bytes written so far */
   char *buf;
   size_t len, alloc;
   cairn_sha256 *sha;
+  EVP_MD_CTX *md5;
+  cairn_azure_metadata meta;  /* stored on commit */
   cairn_http_request req;
 };
 
-int cairn_azure_writer_open(cairn_azure_writer **out,
-                            cairn_azure_client *c, const char *container,
-                            const char *name, unsigned flags)
+static int writer_open_full(cairn_azure_writer **out, cairn_azure_client *c,
+                            const char *container, const char *name,
+                            unsigned flags, const cairn_azure_metadata *md,
+                            uint64_t max_size)
 {
   cairn_azure_writer *w;
+  size_t i;
   int error;
 
   *out = NULL;
+  if ((error = cairn_azure_blob_name_check(name)) < 0)
+    return error;
+  if (!max_size)
+    max_size = CAIRN_AZURE_STREAM_MAX_DEFAULT;
+  /* a size no schedule of blocks covers is refused before any data */
+  if (!cairn__azure_stream_block(c->opts.block_size, max_size,
+                                 CAIRN_AZURE_MAX_BLOCKS - 1))
+    return too_big(name, max_size);
   if (!(w = cairn__calloc(1, sizeof(*w))))
     return CAIRN_ENOMEM;
   w->c = c;
   w->flags = flags;
-  w->block = c->opts.block_size;
+  w->max_size = max_size;
+  w->block = cairn__azure_stream_block(c->opts.block_size, max_size, 0);
   cairn_http_request_init(&w->req);
   if (!(w->container = cairn__strdup(container)) ||
       !(w->name = cairn__strdup(name)) ||
-      (error = cairn_sha256_new(&w->sha)) < 0) {
+      (error = cairn_sha256_new(&w->sha)) < 0 || !(w->md5 = md5_new())) {
     cairn_azure_writer_abort(w);
-    return CAIRN_ENOMEM;
+    return cairn__error_code() ? cairn__error_code() : CAIRN_ENOMEM;
+  }
+  for (i = 0; md && i < md->count; i++) {
+    if ((error = cairn_azure_metadata_set(&w->meta, md->items[i].name,
+                                          md->items[i].value)) < 0) {
+      cairn_azure_writer_abort(w);
+      return error;
+    }
   }
   if ((flags & CAIRN_AZURE_CREATE_ONLY) &&
       (error = check_absent(c, container, name)) < 0) {
@@ -756,6 +1243,21 @@ int cairn_azure_writer_open(cairn_azure_writer **out,
   }
   *out = w;
   return 0;
+}
+
+int cairn_azure_writer_open(cairn_azure_writer **out,
+                            cairn_azure_client *c, const char *container,
+                            const char *name, unsigned flags)
+{
+  return writer_open_full(out, c, container, name, flags, NULL, 0);
+}
+
+int cairn_azure_writer_open_with(cairn_azure_writer **out,
+                                 cairn_azure_client *c, const char *container,
+                                 const char *name, unsigned flags,
+                                 const cairn_azure_metadata *metadata)
+{
+  return writer_open_full(out, c, container, name, flags, metadata, 0);
 }
 
 static int writer_put_block(cairn_azure_writer *w)
@@ -775,6 +1277,8 @@ static int writer_put_block(cairn_azure_writer *w)
     return error;
   w->blocks++;
   w->len = 0;
+  w->block = cairn__azure_stream_block(w->c->opts.block_size, w->max_size,
+                                       w->blocks);
   return 0;
 }
 
@@ -786,9 +1290,17 @@ int cairn_azure_writer_write(cairn_azure_writer *w, const void *data,
   char *grown;
   int error;
 
+  if (len > w->max_size - w->total)
+    return cairn__error(CAIRN_EINVAL,
+                        "blob '%s' grew past the %llu bytes it was opened "
+                        "for; nothing was committed", w->name,
+                        (unsigned long long)w->max_size);
   while (len) {
     if (w->len == w->block && (error = writer_put_block(w)) < 0)
       return error;
+    if (!w->block)
+      return cairn__error(CAIRN_EINVAL, "blob '%s' needs more than the "
+                          "50,000 blocks a blob can hold", w->name);
     room = (size_t)w->block - w->len;
     n = len < room ? len : room;
     if (w->len + n > w->alloc) {
@@ -805,33 +1317,50 @@ int cairn_azure_writer_write(cairn_azure_writer *w, const void *data,
     }
     memcpy(w->buf + w->len, p, n);
     cairn_sha256_update(w->sha, p, n);
+    EVP_DigestUpdate(w->md5, p, n);
     w->len += n;
+    w->total += n;
     p += n;
     len -= n;
   }
   return 0;
 }
 
-int cairn_azure_writer_close(cairn_azure_writer *w)
+/* Commit the blob, its SHA-256 into @p hex; frees @p w. */
+static int writer_commit(cairn_azure_writer *w, char hex[65])
 {
-  char hex[65];
+  commit_props props;
+  char *md5 = NULL;
   int error = 0;
 
-  if (!w)
-    return cairn__error(CAIRN_EINVAL, "no writer to close");
   sha_hex(w->sha, hex);
   if (!w->blocks) {
-    error = cairn__azure_put_blob(w->c, w->container, w->name, w->buf,
-                                  w->len, w->flags, hex);
+    error = cairn__azure_put_blob_md(w->c, w->container, w->name, w->buf,
+                                     w->len, w->flags, hex, &w->meta);
   } else {
     if (w->len)
       error = writer_put_block(w);
+    if (!error && !(md5 = md5_b64(w->md5)))
+      error = CAIRN_ENOMEM;
+    props.flags = w->flags;
+    props.sha256_hex = hex;
+    props.md5_b64 = md5;
+    props.meta = &w->meta;
     if (!error)
-      error = commit_blocks(w->c, w->container, w->name, w->blocks,
-                            w->flags, hex);
+      error = commit_blocks(w->c, w->container, w->name, w->blocks, &props);
   }
+  free(md5);
   cairn_azure_writer_abort(w);
   return error;
+}
+
+int cairn_azure_writer_close(cairn_azure_writer *w)
+{
+  char hex[65];
+
+  if (!w)
+    return cairn__error(CAIRN_EINVAL, "no writer to close");
+  return writer_commit(w, hex);
 }
 
 void cairn_azure_writer_abort(cairn_azure_writer *w)
@@ -840,8 +1369,57 @@ void cairn_azure_writer_abort(cairn_azure_writer *w)
     return;
   cairn_http_request_dispose(&w->req);
   cairn_sha256_free(w->sha);
+  EVP_MD_CTX_free(w->md5);
+  cairn_azure_metadata_dispose(&w->meta);
   free(w->container);
   free(w->name);
   free(w->buf);
   free(w);
+}
+
+/* ------------------------------------------------------------------ */
+/* Streams of unknown length                                           */
+/* ------------------------------------------------------------------ */
+
+#define STREAM_CHUNK (256 * 1024)
+
+int cairn_azure_blob_upload_stream(cairn_azure_client *c,
+                                   const char *container, const char *name,
+                                   cairn_azure_read_fn read, void *payload,
+                                   uint64_t max_size, unsigned flags,
+                                   char sha256_hex[65])
+{
+  cairn_azure_writer *w = NULL;
+  char *chunk = NULL, hex[65];
+  size_t n;
+  int error;
+
+  if ((error = writer_open_full(&w, c, container, name, flags, NULL,
+                                max_size)) < 0)
+    return error;
+  if (!(chunk = malloc(STREAM_CHUNK))) {
+    error = cairn__error_oom();
+    goto fail;
+  }
+  for (;;) {
+    n = 0;
+    if ((error = read(payload, chunk, STREAM_CHUNK, &n)) < 0) {
+      cairn__error_prefix("reading the stream for blob '%s'", name);
+      goto fail;
+    }
+    if (!n)
+      break;
+    if ((error = cairn_azure_writer_write(w, chunk, n)) < 0)
+      goto fail;
+  }
+  free(chunk);
+  chunk = NULL;
+  if ((error = writer_commit(w, hex)) == 0 && sha256_hex)
+    memcpy(sha256_hex, hex, sizeof(hex));
+  return error;
+
+fail:
+  cairn_azure_writer_abort(w);
+  free(chunk);
+  return error;
 }

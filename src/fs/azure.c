@@ -8,10 +8,12 @@
  * files.  A path is a directory when it has a marker or any blob below
  * it; the root is a directory whenever the container exists.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -67,6 +69,17 @@ static int ensure_container(cairn_fs *fs)
   if (error == CAIRN_EEXISTS) {
     cairn_error_clear();
     error = 0;
+  } else if (error == CAIRN_EPERM || error == CAIRN_EAUTH) {
+    /*
+     * A container SAS may not create containers: when the container
+     * is there, that is all the store needs.
+     */
+    error = cairn_azure_container_exists(az->client, az->uri.container);
+    if (error == CAIRN_ENOTFOUND)
+      error = cairn__error(CAIRN_EPERM, "container '%s' does not exist and "
+                           "these credentials may not create it; create "
+                           "it, or use credentials that may",
+                           az->uri.container);
   }
   if (!error) {
     log_debug("fs", "container '%s' ready", az->uri.container);
@@ -258,9 +271,15 @@ static int az_remove(cairn_fs *fs, const char *path)
 
   if (!name)
     return CAIRN_ENOMEM;
+  /*
+   * fs.c found the file a moment ago: gone now means deleted, perhaps by
+   * an attempt of this delete whose answer was lost.
+   */
   error = cairn_azure_blob_delete(AZ(fs)->client, container(fs), name);
-  if (error == CAIRN_ENOTFOUND)
-    error = cairn__error(CAIRN_ENOTFOUND, "no file '%s'", path);
+  if (error == CAIRN_ENOTFOUND) {
+    cairn_error_clear();
+    error = 0;
+  }
   free(name);
   return error;
 }
@@ -302,7 +321,7 @@ static int az_rmtree(cairn_fs *fs, const char *path)
   cairn_strlist names = CAIRN_STRLIST_INIT;
   cairn_azure_blob_info info;
   char *name, *prefix = NULL;
-  size_t i;
+  size_t n;
   int error;
 
   if (!(name = blob_name(fs, path)))
@@ -332,16 +351,18 @@ static int az_rmtree(cairn_fs *fs, const char *path)
       goto done;
   }
   log_debug("fs", "removing %zu blobs under '%s'", names.count, path);
-  for (i = 0; i < names.count; i++) {
-    error = cairn_azure_blob_delete(AZ(fs)->client, container(fs),
-                                    names.items[i]);
-    if (error == CAIRN_ENOTFOUND) {
-      cairn_error_clear();
-      error = 0;
-    }
-    if (error)
-      goto done;
-  }
+  /* what is below, many at once; then the directory's own marker */
+  n = names.count;
+  if (n && !strcmp(names.items[n - 1], name))
+    n--;
+  if ((error = cairn_azure_blob_delete_many(
+           AZ(fs)->client, container(fs),
+           (const char *const *)names.items, n)) < 0)
+    goto done;
+  if (n < names.count)
+    error = cairn_azure_blob_delete_many(
+        AZ(fs)->client, container(fs),
+        (const char *const *)names.items + n, 1);
 done:
   cairn_azure_blob_info_dispose(&info);
   cairn_strlist_dispose(&names);
@@ -355,7 +376,7 @@ done:
 /* ------------------------------------------------------------------ */
 
 static int az_open(cairn_fs_file **out, cairn_fs *fs, const char *path,
-                   enum cairn__fs_mode mode)
+                   enum cairn__fs_mode mode, const cairn_fs_metadata *md)
 {
   struct azure_file *f;
   char *name;
@@ -375,9 +396,9 @@ static int az_open(cairn_fs_file **out, cairn_fs *fs, const char *path,
     error = cairn_azure_reader_open(&f->reader, AZ(fs)->client,
                                     container(fs), name);
   else
-    error = cairn_azure_writer_open(
+    error = cairn_azure_writer_open_with(
         &f->writer, AZ(fs)->client, container(fs), name,
-        mode == CAIRN__FS_CREATE ? CAIRN_AZURE_CREATE_ONLY : 0);
+        mode == CAIRN__FS_CREATE ? CAIRN_AZURE_CREATE_ONLY : 0, md);
   free(name);
   if (error < 0) {
     free(f);
@@ -459,13 +480,12 @@ static int az_get_file(cairn_fs *fs, const char *src, const char *local,
   return error;
 }
 
-/* Many files over several clients, one per thread. */
+/* Many downloads over several clients, one per thread. */
 struct pool {
   cairn_fs *fs;
   struct cairn__fs_job *jobs;
   size_t n;
   size_t next;
-  int put;
   pthread_mutex_t lock;
   int error;       /* the first failure */
   char *message;   /* its message */
@@ -507,14 +527,8 @@ static void *pool_worker(void *arg)
       pool_fail(p, CAIRN_ENOMEM);
       break;
     }
-    if (p->put)
-      error = cairn_azure_blob_upload_file(client, az->uri.container, name,
-                                           j->local,
-                                           CAIRN_AZURE_CREATE_ONLY,
-                                           j->sha256);
-    else
-      error = cairn_azure_blob_download_file(client, az->uri.container,
-                                             name, j->local, j->sha256);
+    error = cairn_azure_blob_download_file(client, az->uri.container, name,
+                                           j->local, j->sha256);
     free(name);
     if (error < 0) {
       pool_fail(p, error);
@@ -527,8 +541,7 @@ static void *pool_worker(void *arg)
   return NULL;
 }
 
-static int run_pool(cairn_fs *fs, struct cairn__fs_job *jobs, size_t n,
-                    int put)
+static int run_pool(cairn_fs *fs, struct cairn__fs_job *jobs, size_t n)
 {
   pthread_t threads[TREE_THREADS];
   struct pool p;
@@ -539,7 +552,6 @@ static int run_pool(cairn_fs *fs, struct cairn__fs_job *jobs, size_t n,
   p.fs = fs;
   p.jobs = jobs;
   p.n = n;
-  p.put = put;
   pthread_mutex_init(&p.lock, NULL);
   for (i = 0; i < nthreads; i++) {
     if (pthread_create(&threads[i], NULL, pool_worker, &p) != 0)
@@ -559,16 +571,105 @@ static int run_pool(cairn_fs *fs, struct cairn__fs_job *jobs, size_t n,
   return error;
 }
 
+/*
+ * Many files up: small ones as parallel Put Blobs on the store's own
+ * client (one connection pool, concurrency lowered while the service is
+ * busy), large ones block by block.
+ */
 static int az_put_many(cairn_fs *fs, struct cairn__fs_job *jobs, size_t n)
 {
-  int error = ensure_container(fs);
+  cairn_azure_upload_job *up;
+  size_t i;
+  int error;
 
-  return error < 0 ? error : run_pool(fs, jobs, n, 1);
+  if ((error = ensure_container(fs)) < 0)
+    return error;
+  if (!(up = cairn__calloc(n, sizeof(*up))))
+    return CAIRN_ENOMEM;
+  for (i = 0; i < n; i++) {
+    up[i].local_path = jobs[i].local;
+    if (!(up[i].name = blob_name(fs, jobs[i].remote))) {
+      error = CAIRN_ENOMEM;
+      goto done;
+    }
+  }
+  error = cairn_azure_blob_upload_many(AZ(fs)->client, container(fs), up,
+                                       n, CAIRN_AZURE_CREATE_ONLY);
+  for (i = 0; !error && i < n; i++) {
+    jobs[i].size = up[i].size;
+    memcpy(jobs[i].sha256, up[i].sha256, sizeof(jobs[i].sha256));
+  }
+done:
+  for (i = 0; i < n; i++)
+    free((char *)up[i].name);
+  free(up);
+  return error;
 }
 
 static int az_get_many(cairn_fs *fs, struct cairn__fs_job *jobs, size_t n)
 {
-  return run_pool(fs, jobs, n, 0);
+  return run_pool(fs, jobs, n);
+}
+
+static int az_metadata(cairn_fs *fs, const char *path,
+                       cairn_fs_metadata *out)
+{
+  char *name = blob_name(fs, path);
+  int error;
+
+  if (!name)
+    return CAIRN_ENOMEM;
+  error = cairn_azure_blob_metadata(AZ(fs)->client, container(fs), name,
+                                    out);
+  free(name);
+  return error;
+}
+
+static int read_fd(void *payload, void *buf, size_t len, size_t *nread)
+{
+  int fd = *(int *)payload;
+  ssize_t n;
+
+  do
+    n = read(fd, buf, len);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return cairn__error(CAIRN_EIO, "cannot read the stream: %s",
+                        strerror(errno));
+  *nread = (size_t)n;
+  return 0;
+}
+
+static int az_put_stream(cairn_fs *fs, int fd, const char *dst,
+                         char sha256_hex[65])
+{
+  char *name;
+  int error;
+
+  if ((error = ensure_container(fs)) < 0)
+    return error;
+  if (!(name = blob_name(fs, dst)))
+    return CAIRN_ENOMEM;
+  error = cairn_azure_blob_upload_stream(AZ(fs)->client, container(fs),
+                                         name, read_fd, &fd, 0,
+                                         CAIRN_AZURE_CREATE_ONLY,
+                                         sha256_hex);
+  free(name);
+  return error;
+}
+
+static int az_presign(cairn_fs *fs, const char *path, int64_t expires_in_s,
+                      char **out)
+{
+  char *name = blob_name(fs, path);
+  int error;
+
+  if (!name)
+    return CAIRN_ENOMEM;
+  error = cairn_azure_blob_presign(out, AZ(fs)->account, container(fs),
+                                   name, expires_in_s);
+  free(name);
+  return error;
 }
 
 /* ------------------------------------------------------------------ */
@@ -587,7 +688,8 @@ static const struct cairn_fs_ops azure_ops = {
     "azure",     az_free,    az_open,     az_read,       az_write,
     az_close,    az_abort,   az_stat,     az_listdir,    az_mkdir,
     az_remove,   az_copy,    az_rename,   az_rmtree,     az_put_file,
-    az_get_file, az_put_many, az_get_many,
+    az_get_file, az_put_many, az_get_many, az_metadata,  az_put_stream,
+    az_presign,
 };
 
 int cairn_fs_azure_new(cairn_fs **out, const char *root_uri,

@@ -132,10 +132,34 @@ static int outside(const cairn_fs *fs, const char *path)
 }
 
 /*
+ * Refuse a path whose part below the root ends in '.': Azure drops the
+ * dot, and the local flavor refuses what the Azure one cannot store.
+ */
+static int names_check(const cairn_fs *fs, const char *full)
+{
+  const char *rel = cairn__fs_rel(fs, full), *seg, *end;
+  size_t n;
+
+  for (seg = rel; *seg; seg = *end ? end + 1 : end) {
+    end = seg + strcspn(seg, "/");
+    n = (size_t)(end - seg);
+    if (n && seg[n - 1] == '.')
+      return cairn__error(CAIRN_EINVAL,
+                          "'%s' has a part ending in '.' ('%.*s'): Azure "
+                          "drops a trailing dot and would store it under "
+                          "another name, so no store takes such names; "
+                          "rename it", full, (int)n, seg);
+  }
+  return 0;
+}
+
+/*
  * Normalise @p path and confine it to the root.  *out is a new string
  * (free()).  CAIRN_EPERM naming the path and the root when outside.
+ * With @p names, parts ending in '.' are refused (CAIRN_EINVAL).
  */
-static int resolve(char **out, const cairn_fs *fs, const char *path)
+static int resolve_as(char **out, const cairn_fs *fs, const char *path,
+                      int names)
 {
   size_t start = 0;
   char *copy;
@@ -164,8 +188,21 @@ static int resolve(char **out, const cairn_fs *fs, const char *path)
     free(copy);
     return outside(fs, path);
   }
+  if (names) {
+    int error = names_check(fs, copy);
+
+    if (error < 0) {
+      free(copy);
+      return error;
+    }
+  }
   *out = copy;
   return 0;
+}
+
+static int resolve(char **out, const cairn_fs *fs, const char *path)
+{
+  return resolve_as(out, fs, path, 1);
 }
 
 /* Stat that turns "missing" into *found = 0 without an error. */
@@ -281,8 +318,8 @@ static int parse_mode(enum cairn__fs_mode *out, const char *mode)
   return 0;
 }
 
-int cairn_fs_open(cairn_fs_file **out, cairn_fs *fs, const char *path,
-                  const char *mode)
+static int open_as(cairn_fs_file **out, cairn_fs *fs, const char *path,
+                   const char *mode, const cairn_fs_metadata *md)
 {
   enum cairn__fs_mode m = CAIRN__FS_READ;
   cairn_fs_info st;
@@ -292,6 +329,9 @@ int cairn_fs_open(cairn_fs_file **out, cairn_fs *fs, const char *path,
   *out = NULL;
   if ((error = parse_mode(&m, mode)) < 0)
     return error;
+  if (md && m == CAIRN__FS_READ)
+    return cairn__error(CAIRN_EINVAL, "metadata is stored by writing; "
+                        "open with w, wb, x or xb");
   if ((error = resolve(&full, fs, path)) < 0)
     return error;
   if ((error = probe(fs, full, &st, &found)) < 0)
@@ -306,10 +346,22 @@ int cairn_fs_open(cairn_fs_file **out, cairn_fs *fs, const char *path,
     error = cairn__error(CAIRN_EEXISTS, "file '%s' exists already; open "
                          "it with \"w\" to replace it", full);
   else
-    error = fs->ops->open(out, fs, full, m);
+    error = fs->ops->open(out, fs, full, m, md);
 done:
   free(full);
   return error;
+}
+
+int cairn_fs_open(cairn_fs_file **out, cairn_fs *fs, const char *path,
+                  const char *mode)
+{
+  return open_as(out, fs, path, mode, NULL);
+}
+
+int cairn_fs_open_with(cairn_fs_file **out, cairn_fs *fs, const char *path,
+                       const char *mode, const cairn_fs_metadata *metadata)
+{
+  return open_as(out, fs, path, mode, metadata);
 }
 
 int cairn_fs_read(cairn_fs_file *f, void *buf, size_t len, size_t *nread)
@@ -559,6 +611,39 @@ fail:
   return error;
 }
 
+int cairn_fs_read_metadata(cairn_fs *fs, const char *path,
+                           cairn_fs_metadata *out)
+{
+  char *full = NULL;
+  int error;
+
+  memset(out, 0, sizeof(*out));
+  if ((error = resolve_file(&full, fs, path, "; metadata is kept with "
+                            "files")) < 0)
+    return error;
+  error = fs->ops->metadata(fs, full, out);
+  free(full);
+  return error;
+}
+
+int cairn_fs_presign(char **out, cairn_fs *fs, const char *path,
+                     int64_t expires_in_s)
+{
+  char *full = NULL;
+  int error;
+
+  *out = NULL;
+  if (expires_in_s <= 0)
+    return cairn__error(CAIRN_EINVAL, "a presigned URL needs a lifetime "
+                        "of at least one second");
+  if ((error = resolve_file(&full, fs, path, "; only files have URLs")) <
+      0)
+    return error;
+  error = fs->ops->presign(fs, full, expires_in_s, out);
+  free(full);
+  return error;
+}
+
 int cairn_fs_remove(cairn_fs *fs, const char *path)
 {
   char *full = NULL;
@@ -799,7 +884,7 @@ int cairn_fs_glob(cairn_fs *fs, const char *pattern, cairn_fs_list *out)
   int error, exists;
 
   memset(out, 0, sizeof(*out));
-  if ((error = resolve(&full, fs, pattern)) < 0)
+  if ((error = resolve_as(&full, fs, pattern, 0)) < 0)
     return error;
   rel = cairn__fs_rel(fs, full);
 
@@ -889,6 +974,34 @@ int cairn_fs_put_file(cairn_fs *fs, const char *local_path,
     goto done;
   }
   if ((error = fs->ops->put_file(fs, local_path, full, sha)) < 0)
+    goto done;
+  if (sha256_hex)
+    memcpy(sha256_hex, sha, 65);
+done:
+  free(full);
+  return error;
+}
+
+int cairn_fs_put_stream(cairn_fs *fs, int fd, const char *dst,
+                        char sha256_hex[65])
+{
+  cairn_fs_info st;
+  char *full = NULL;
+  char sha[65];
+  int error, found;
+
+  if (fd < 0)
+    return cairn__error(CAIRN_EINVAL, "no stream to read (fd %d)", fd);
+  if ((error = resolve(&full, fs, dst)) < 0)
+    return error;
+  if ((error = probe(fs, full, &st, &found)) < 0)
+    goto done;
+  if (found) {
+    error = cairn__error(CAIRN_EEXISTS, "'%s' exists already; the store "
+                         "never replaces a file on upload", full);
+    goto done;
+  }
+  if ((error = fs->ops->put_stream(fs, fd, full, sha)) < 0)
     goto done;
   if (sha256_hex)
     memcpy(sha256_hex, sha, 65);
@@ -1101,6 +1214,21 @@ int cairn_fs_put_tree(cairn_fs *fs, const char *local_dir, const char *dst,
   cairn_strlist_sort(&t.files);
   if ((error = batch_build(&b, &t.files, lfs->root, full)) < 0)
     goto done;
+  /* every name is checked before anything is stored */
+  for (i = 0; i < t.dirs.count + b.count; i++) {
+    char *d = i < t.dirs.count
+                  ? cairn__sprintf("%s/%s", full, t.dirs.items[i])
+                  : cairn__strdup(b.jobs[i - t.dirs.count].remote);
+
+    if (!d) {
+      error = CAIRN_ENOMEM;
+      goto done;
+    }
+    error = names_check(fs, d);
+    free(d);
+    if (error < 0)
+      goto done;
+  }
 
   /* Directories first (parents before children), then the files. */
   if ((error = makedirs_full(fs, full)) < 0)
@@ -1191,7 +1319,7 @@ int cairn_fs_contains(const cairn_fs *fs, const char *path)
 {
   char *copy;
 
-  if (resolve(&copy, fs, path) < 0) {
+  if (resolve_as(&copy, fs, path, 0) < 0) {
     cairn_error_clear();
     return 0;
   }

@@ -35,8 +35,9 @@ struct cairn_fs_ops {
   const char *flavor;
   void (*free)(cairn_fs *fs);
 
+  /* @p md [nullable]: metadata to store with a file being written. */
   int (*open)(cairn_fs_file **out, cairn_fs *fs, const char *path,
-              enum cairn__fs_mode mode);
+              enum cairn__fs_mode mode, const cairn_fs_metadata *md);
   int (*read)(cairn_fs_file *f, void *buf, size_t len, size_t *nread);
   int (*write)(cairn_fs_file *f, const void *data, size_t len);
   int (*close)(cairn_fs_file *f); /* commits; frees f */
@@ -73,6 +74,14 @@ struct cairn_fs_ops {
    */
   int (*put_many)(cairn_fs *fs, struct cairn__fs_job *jobs, size_t n);
   int (*get_many)(cairn_fs *fs, struct cairn__fs_job *jobs, size_t n);
+  /* The metadata of a file; fs.c has checked that it is a file. */
+  int (*metadata)(cairn_fs *fs, const char *path, cairn_fs_metadata *out);
+  /* Create-only upload of a stream; fs.c has checked @p dst is free. */
+  int (*put_stream)(cairn_fs *fs, int fd, const char *dst,
+                    char sha256_hex[65]);
+  /* A read URL of a file; fs.c has checked that it is a file. */
+  int (*presign)(cairn_fs *fs, const char *path, int64_t expires_in_s,
+                 char **out);
 };
 
 struct cairn_fs {

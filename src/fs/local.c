@@ -5,7 +5,9 @@
  * bytes go to an unnamed file (O_TMPFILE) in the target's folder, or a
  * hidden temporary name where that is not supported, and are linked or
  * renamed into place when the file is closed.  Create-only writes link
- * the new file, which fails when the name exists.
+ * the new file, which fails when the name exists.  Metadata is kept in
+ * extended attributes "user.cairn.<name>", set on the file before it
+ * appears.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -25,6 +28,8 @@
 #include "fs/fs_internal.h"
 
 #define COPY_CHUNK (1u << 20)
+#define XATTR_PREFIX "user.cairn."
+#define XATTR_PREFIX_LEN (sizeof(XATTR_PREFIX) - 1)
 /* Files at least this big are hashed in a second thread while copying. */
 #define THREADED_MIN (8u << 20)
 
@@ -377,8 +382,28 @@ done:
 /* Streaming files                                                     */
 /* ------------------------------------------------------------------ */
 
+/* Store @p md on the file open on @p fd as extended attributes. */
+static int xattrs_set(int fd, const char *path, const cairn_fs_metadata *md)
+{
+  char name[XATTR_PREFIX_LEN + 260];
+  size_t i;
+
+  for (i = 0; md && i < md->count; i++) {
+    snprintf(name, sizeof(name), XATTR_PREFIX "%s", md->items[i].name);
+    if (fsetxattr(fd, name, md->items[i].value,
+                  strlen(md->items[i].value), 0) == 0)
+      continue;
+    if (errno == ENOTSUP)
+      return cairn__error(CAIRN_EINVAL, "the file system of '%s' keeps no "
+                          "extended attributes, so its files cannot carry "
+                          "metadata", path);
+    return cairn__error_errno("cannot store metadata for", path);
+  }
+  return 0;
+}
+
 static int local_open(cairn_fs_file **out, cairn_fs *fs, const char *path,
-                      enum cairn__fs_mode mode)
+                      enum cairn__fs_mode mode, const cairn_fs_metadata *md)
 {
   struct local_file *f = cairn__calloc(1, sizeof(*f));
   struct stat st;
@@ -409,6 +434,10 @@ static int local_open(cairn_fs_file **out, cairn_fs *fs, const char *path,
 
     if ((error = pending_open(&p, path)) < 0)
       goto fail;
+    if ((error = xattrs_set(p.fd, path, md)) < 0) {
+      pending_drop(&p);
+      goto fail;
+    }
     f->fd = p.fd;
     f->path = p.path;
     f->tmp = p.tmp;
@@ -625,6 +654,116 @@ static int local_get_file(cairn_fs *fs, const char *src, const char *local,
   return copy_file(src, local, 0, sha256_hex);
 }
 
+static int local_metadata(cairn_fs *fs, const char *path,
+                          cairn_fs_metadata *out)
+{
+  char *names = NULL, *n, value[8192];
+  ssize_t len, vlen;
+  int error = 0;
+
+  memset(out, 0, sizeof(*out));
+  len = listxattr(path, NULL, 0);
+  if (len < 0 && errno == ENOTSUP)
+    return 0;
+  if (len < 0)
+    return cairn__error_errno("cannot read the metadata of", path);
+  if (len == 0)
+    return 0;
+  if (!(names = malloc((size_t)len)))
+    return cairn__error_oom();
+  if ((len = listxattr(path, names, (size_t)len)) < 0) {
+    free(names);
+    return cairn__error_errno("cannot read the metadata of", path);
+  }
+  for (n = names; !error && n < names + len; n += strlen(n) + 1) {
+    if (strncmp(n, XATTR_PREFIX, XATTR_PREFIX_LEN) != 0)
+      continue;
+    if ((vlen = getxattr(path, n, value, sizeof(value) - 1)) < 0) {
+      error = cairn__error_errno("cannot read the metadata of", path);
+      break;
+    }
+    value[vlen] = '\0';
+    error = cairn_azure_metadata_set(out, n + XATTR_PREFIX_LEN, value);
+  }
+  free(names);
+  if (error)
+    cairn_azure_metadata_dispose(out);
+  return error;
+}
+
+/* Store the stream on @p fd as @p dst, create-only, hashing it. */
+static int local_put_stream(cairn_fs *fs, int fd, const char *dst,
+                            char sha256_hex[65])
+{
+  unsigned char digest[CAIRN_SHA256_LEN];
+  struct pending p = {-1, NULL, NULL};
+  cairn_sha256 *h = NULL;
+  char *buf = NULL;
+  ssize_t n;
+  int error;
+
+  if ((error = cairn_sha256_new(&h)) < 0)
+    return error;
+  if (!(buf = malloc(COPY_CHUNK))) {
+    cairn_sha256_free(h);
+    return cairn__error_oom();
+  }
+  if ((error = pending_open(&p, dst)) < 0)
+    goto done;
+  for (;;) {
+    n = read(fd, buf, COPY_CHUNK);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      error = cairn__error_errno("cannot read the stream for", dst);
+      break;
+    }
+    if (n == 0)
+      break;
+    cairn_sha256_update(h, buf, (size_t)n);
+    if ((error = write_all(p.fd, buf, (size_t)n, dst)) < 0)
+      break;
+  }
+  if (error < 0) {
+    pending_drop(&p);
+    goto done;
+  }
+  if ((error = pending_commit(&p, 1)) == 0) {
+    cairn_sha256_final(h, digest);
+    cairn_hex_encode(sha256_hex, digest, sizeof(digest));
+  }
+done:
+  free(buf);
+  cairn_sha256_free(h);
+  return error;
+}
+
+/* A file:// URL of @p path, each byte outside [A-Za-z0-9-._~/] encoded. */
+static int local_presign(cairn_fs *fs, const char *path,
+                         int64_t expires_in_s, char **out)
+{
+  static const char hex[] = "0123456789ABCDEF";
+  cairn_buf b = CAIRN_BUF_INIT;
+  const unsigned char *p;
+  int error;
+
+  (void)expires_in_s;
+  error = cairn_buf_puts(&b, "file://");
+  for (p = (const unsigned char *)path; !error && *p; p++) {
+    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+        (*p >= '0' && *p <= '9') || strchr("-._~/", *p))
+      error = cairn_buf_putc(&b, (char)*p);
+    else
+      error = cairn_buf_printf(&b, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
+  }
+  if (error < 0) {
+    cairn_buf_dispose(&b);
+    return error;
+  }
+  *out = cairn_buf_detach(&b);
+  return *out ? 0 : CAIRN_ENOMEM;
+}
+
 static void local_free(cairn_fs *fs)
 {
   (void)fs;
@@ -635,7 +774,8 @@ static const struct cairn_fs_ops local_ops = {
     local_write,   local_close,    local_abort,   local_stat,
     local_listdir, local_mkdir,    local_remove,  local_copyfile,
     local_rename,  local_rmtree,   local_put_file, local_get_file,
-    NULL,          NULL,
+    NULL,          NULL,           local_metadata, local_put_stream,
+    local_presign,
 };
 
 int cairn_fs_local_new(cairn_fs **out, const char *root)

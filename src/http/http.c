@@ -10,6 +10,8 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,12 @@
 #define ERROR_BODY_MAX (64 * 1024) /* kept of a non-2xx answer's body */
 #define IO_BUFFER_SIZE (256 * 1024)
 
+/* The proxy variables, read once when a client is made. */
+static const char *const proxy_vars[] = {
+  "https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy",
+  "ALL_PROXY",   "no_proxy",    "NO_PROXY",   "REQUEST_METHOD"};
+#define PROXY_VARS (sizeof(proxy_vars) / sizeof(proxy_vars[0]))
+
 struct cairn_http_client {
   CURLM *multi;
   CURL **pool; /* idle easy handles */
@@ -33,6 +41,11 @@ struct cairn_http_client {
   cairn_http_retry_policy policy;
   char *ca_bundle;
   uint32_t rng;
+  char *env[PROXY_VARS]; /* values of proxy_vars, NULL when unset */
+  /* Adaptive concurrency: see cairn_http_client_limit(). */
+  unsigned limit;  /* transfers allowed at once now */
+  unsigned epoch;  /* bumped at every decrease */
+  unsigned streak; /* answers since the last change, none throttled */
 };
 
 /* ------------------------------------------------------------------ */
@@ -146,6 +159,7 @@ int cairn_http_request_setup(cairn_http_request *req, const char *method,
   req->status = 0;
   req->received = 0;
   req->attempts = 0;
+  req->sends = 0;
   req->priv.reauthed = 0;
   req->error[0] = '\0';
   cairn_http_headers_clear(&req->response_headers);
@@ -171,6 +185,47 @@ void cairn_http_request_dispose(cairn_http_request *req)
 /* Clients                                                             */
 /* ------------------------------------------------------------------ */
 
+/* The environment as it was when the client was made. */
+static const char *client_env(const char *name, void *data)
+{
+  cairn_http_client *c = data;
+  size_t i;
+
+  for (i = 0; i < PROXY_VARS; i++)
+    if (strcmp(proxy_vars[i], name) == 0)
+      return c->env[i];
+  return NULL;
+}
+
+/* Read the proxy variables and check that they can be used. */
+static int read_proxy_env(cairn_http_client *c)
+{
+  static const char *const probes[] = {"https://cairn.invalid/",
+                                       "http://cairn.invalid/"};
+  char shown[256];
+  const char *v, *which;
+  char *proxy;
+  size_t i;
+  int error;
+
+  for (i = 0; i < PROXY_VARS; i++)
+    if ((v = cairn_getenv(proxy_vars[i])) &&
+        !(c->env[i] = cairn__strdup(v)))
+      return CAIRN_ENOMEM;
+  for (i = 0; i < 2; i++) {
+    if ((error = cairn_http_proxy_for(&proxy, &which, probes[i],
+                                      client_env, c)) < 0)
+      return error;
+    if (proxy && cairn__log_enabled(CAIRN_LOG_DEBUG)) {
+      cairn_http_proxy_redact(shown, sizeof(shown), proxy);
+      log_debug("http", "%s URLs go through proxy %s (from %s)",
+                i ? "http" : "https", shown, which);
+    }
+    free(proxy);
+  }
+  return 0;
+}
+
 int cairn_http_client_new(cairn_http_client **out,
                           const cairn_http_options *options)
 {
@@ -189,10 +244,13 @@ int cairn_http_client_new(cairn_http_client **out,
     c->opts.connect_timeout_s = 30;
   if (!c->opts.low_speed_time_s)
     c->opts.low_speed_time_s = 60;
-  if (c->opts.max_attempts)
+  if (c->opts.max_attempts) {
     policy.max_attempts = c->opts.max_attempts;
+    policy.throttle_attempts = c->opts.max_attempts;
+  }
   c->policy = policy;
   c->max = c->opts.max_concurrency;
+  c->limit = c->max;
   c->rng = (uint32_t)time(NULL) ^ ((uint32_t)getpid() << 16) ^ 0x9e3779b9u;
 
   ca = cairn_getenv("CURL_CA_BUNDLE");
@@ -200,6 +258,10 @@ int cairn_http_client_new(cairn_http_client **out,
     ca = cairn_getenv("SSL_CERT_FILE");
   if (ca && !(c->ca_bundle = cairn__strdup(ca)))
     goto oom;
+  if (read_proxy_env(c) < 0) {
+    cairn_http_client_free(c);
+    return cairn__error_code();
+  }
   if (!(c->pool = cairn__calloc(c->max, sizeof(*c->pool))))
     goto oom;
   if (!(c->multi = curl_multi_init()))
@@ -223,6 +285,8 @@ void cairn_http_client_free(cairn_http_client *c)
     curl_easy_cleanup(c->pool[i]);
   if (c->multi)
     curl_multi_cleanup(c->multi);
+  for (i = 0; i < PROXY_VARS; i++)
+    free(c->env[i]);
   free(c->pool);
   free(c->ca_bundle);
   free(c);
@@ -231,6 +295,34 @@ void cairn_http_client_free(cairn_http_client *c)
 unsigned cairn_http_client_concurrency(const cairn_http_client *c)
 {
   return c->max;
+}
+
+unsigned cairn_http_client_limit(const cairn_http_client *c)
+{
+  return c->limit;
+}
+
+/* A throttled answer (503, 429): halve the limit once per round. */
+static void throttled(cairn_http_client *c, cairn_http_request *req)
+{
+  c->streak = 0;
+  if (req->priv.epoch != c->epoch || c->limit <= 1)
+    return;
+  c->limit = c->limit / 2 ? c->limit / 2 : 1;
+  c->epoch++;
+  log_debug("http", "the service is busy (HTTP %ld): %u transfers at "
+            "once from now on", req->status, c->limit);
+}
+
+/* An answer that was not throttled: after a full round, one more. */
+static void unthrottled(cairn_http_client *c)
+{
+  if (c->limit >= c->max)
+    return;
+  if (++c->streak >= c->limit) {
+    c->limit++;
+    c->streak = 0;
+  }
 }
 
 static uint32_t next_random(cairn_http_client *c)
@@ -518,9 +610,82 @@ static int needs_length(const cairn_http_request *req)
          strcmp(req->method, "POST") == 0;
 }
 
-static void configure(cairn_http_client *c, CURL *easy,
-                      cairn_http_request *req)
+/*
+ * Cut an attempt when no byte has moved either way for the client's
+ * inactivity limit: waiting for an answer counts, a slow but moving
+ * body does not.
+ */
+static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow)
 {
+  cairn_http_request *req = p;
+  uint64_t bytes = (uint64_t)dlnow + (uint64_t)ulnow;
+  int64_t now = cairn_time_monotonic_ms();
+
+  (void)dltotal;
+  (void)ultotal;
+  if (bytes != req->priv.last_bytes) {
+    req->priv.last_bytes = bytes;
+    req->priv.last_move_ms = now;
+    return 0;
+  }
+  if (now - req->priv.last_move_ms < req->priv.stall_ms)
+    return 0;
+  req->priv.stalled = 1;
+  return 1;
+}
+
+/*
+ * Keep little unsent data in the kernel: the body then leaves curl's
+ * hands at the pace of the link, so that progress, and with it the
+ * inactivity limit, follows the real transfer instead of a socket buffer
+ * that takes megabytes at once and drains in silence.  It does not cap
+ * the data in flight, so fast links keep their speed.
+ */
+static int on_socket(void *p, curl_socket_t fd, curlsocktype purpose)
+{
+  int lowat = IO_BUFFER_SIZE; /* one upload buffer of curl's */
+
+  (void)p;
+  if (purpose == CURLSOCKTYPE_IPCXN)
+    setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat));
+  return CURL_SOCKOPT_OK;
+}
+
+/*
+ * Called each time the request goes out on a connection.  libcurl sends
+ * a request once more by itself when a kept-alive connection turns out
+ * dead: req->sends counts those too, for callers that must know whether
+ * an earlier send may have done the work.  The retry budget
+ * (req->attempts) counts the engine's attempts only.
+ */
+static int on_send(void *p, char *ip, char *local_ip, int port,
+                   int local_port)
+{
+  cairn_http_request *req = p;
+
+  (void)ip;
+  (void)local_ip;
+  (void)port;
+  (void)local_port;
+  req->sends++;
+  return CURL_PREREQFUNC_OK;
+}
+
+static int configure(cairn_http_client *c, CURL *easy,
+                     cairn_http_request *req)
+{
+  char *proxy = NULL;
+  int error;
+
+  /* Never leave the proxy to libcurl's own reading of the environment. */
+  if ((error = cairn_http_proxy_for(&proxy, NULL, req->url, client_env,
+                                    c)) < 0)
+    return error;
+  curl_easy_setopt(easy, CURLOPT_PROXY, proxy ? proxy : "");
+  free(proxy);
+  if (c->ca_bundle)
+    curl_easy_setopt(easy, CURLOPT_PROXY_CAINFO, c->ca_bundle);
   curl_easy_setopt(easy, CURLOPT_URL, req->url);
   curl_easy_setopt(easy, CURLOPT_PRIVATE, req);
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, req->priv.slist);
@@ -534,10 +699,19 @@ static void configure(cairn_http_client *c, CURL *easy,
   /* send the path as signed: no folding of "/./" or "/../" */
   curl_easy_setopt(easy, CURLOPT_PATH_AS_IS, 1L);
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(easy, CURLOPT_SOCKOPTFUNCTION, on_socket);
   curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, c->opts.connect_timeout_s);
-  curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, c->opts.low_speed_time_s);
+  /* an inactivity limit, never a deadline for the whole transfer */
+  req->priv.stall_ms = c->opts.low_speed_time_s * 1000;
+  req->priv.last_move_ms = cairn_time_monotonic_ms();
+  req->priv.last_bytes = 0;
+  req->priv.stalled = 0;
+  curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, on_send);
+  curl_easy_setopt(easy, CURLOPT_PREREQDATA, req);
+  curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(easy, CURLOPT_XFERINFODATA, req);
   curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, (long)IO_BUFFER_SIZE);
   curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, (long)IO_BUFFER_SIZE);
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -545,6 +719,7 @@ static void configure(cairn_http_client *c, CURL *easy,
   if (c->ca_bundle)
     curl_easy_setopt(easy, CURLOPT_CAINFO, c->ca_bundle);
   set_method(easy, req);
+  return 0;
 }
 
 /* Begin one attempt of @p req; a failure is reported through done. */
@@ -585,8 +760,12 @@ static int start(run_state *rs, cairn_http_request *req)
   else if (!(easy = curl_easy_init()))
     return fail_now(rs, req, cairn__error_oom());
   curl_easy_reset(easy);
-  configure(c, easy, req);
+  if ((error = configure(c, easy, req)) < 0) {
+    c->pool[c->npool++] = easy;
+    return fail_now(rs, req, error);
+  }
   req->priv.easy = easy;
+  req->priv.epoch = c->epoch;
   if (curl_multi_add_handle(c->multi, easy) != CURLM_OK) {
     c->pool[c->npool++] = easy;
     req->priv.easy = NULL;
@@ -652,13 +831,24 @@ static int code_for(CURLcode rc)
 static void complete(run_state *rs, cairn_http_request *req, CURLcode rc)
 {
   cairn_http_client *c = rs->c;
-  int transient = rc != CURLE_OK && transient_failure(rc);
+  int transient;
   int64_t delay;
   char where[256];
 
+  if (rc == CURLE_ABORTED_BY_CALLBACK && req->priv.stalled) {
+    /* the inactivity limit: a timeout like any other, worth a retry */
+    rc = CURLE_OPERATION_TIMEDOUT;
+    snprintf(req->error, sizeof(req->error), "no data moved for %lld s",
+             (long long)(req->priv.stall_ms / 1000));
+  }
+  transient = rc != CURLE_OK && transient_failure(rc);
   release_easy(rs, req);
   if (rc != CURLE_OK)
     req->status = 0;
+  if (req->status == 503 || req->status == 429)
+    throttled(c, req);
+  else if (rc == CURLE_OK)
+    unthrottled(c);
   if (rc == CURLE_OK && req->status == 401 && req->reauth &&
       !req->priv.reauthed && req->reauth(req, req->prepare_data) == 1) {
     req->priv.reauthed = 1;
@@ -701,7 +891,7 @@ static int64_t start_due(run_state *rs)
   cairn_http_request **p = &rs->waiting, *req;
 
   while ((req = *p)) {
-    if (req->priv.due_ms > now) {
+    if (req->priv.due_ms > now || rs->nactive >= rs->c->limit) {
       if (next < 0 || req->priv.due_ms < next)
         next = req->priv.due_ms;
       p = &req->priv.next;
@@ -719,7 +909,7 @@ static void fill(run_state *rs)
   cairn_http_request *req;
   int error;
 
-  while (!rs->error && !rs->idle &&
+  while (!rs->error && !rs->idle && rs->nactive < rs->c->limit &&
          rs->nactive + rs->nwaiting < rs->c->max) {
     req = NULL;
     if ((error = rs->next(&req, rs->payload)) < 0) {
@@ -792,8 +982,9 @@ int cairn_http_run(cairn_http_client *c, cairn_http_producer next,
       rs.error = cairn__error(CAIRN_ECANCELLED, "stopped on request");
       break;
     }
-    fill(&rs);
+    /* retries that are due go first, then new requests */
     due = start_due(&rs);
+    fill(&rs);
     if (rs.error)
       break;
     if (!rs.nactive && !rs.nwaiting) {

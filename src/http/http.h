@@ -118,13 +118,19 @@ struct cairn_http_request {
   cairn_http_headers response_headers; /* every header of the answer */
   cairn_buf response; /* SINK_BUF body; also any non-2xx body (capped) */
   uint64_t received;  /* body bytes handed to the sink */
-  unsigned attempts;
+  unsigned attempts;  /* the engine's attempts (the retry budget) */
+  unsigned sends;     /* times it went out, libcurl's own resends too */
   char error[256]; /* why the transport failed, when result < 0 */
 
   /* Engine-private. */
   struct {
     uint64_t sent;
     int64_t due_ms;
+    unsigned epoch; /* the client's throttle epoch when it started */
+    int64_t stall_ms;      /* inactivity limit of this attempt */
+    int64_t last_move_ms;  /* when a byte last moved */
+    uint64_t last_bytes;   /* bytes moved by then, both ways */
+    int stalled;           /* cut for inactivity */
     int reauthed;
     cairn_http_request *next;
     void *easy;
@@ -149,17 +155,37 @@ void cairn_http_request_dispose(cairn_http_request *req);
 typedef struct {
   unsigned max_concurrency; /* transfers at once (default 16) */
   long connect_timeout_s;   /* default 30 */
-  long low_speed_time_s;    /* abort below 1 byte/s this long (def. 60) */
-  unsigned max_attempts;    /* attempts per request (default 5) */
+  /*
+   * Abort an attempt when no byte has moved for this long (default
+   * 60 s): an inactivity limit, never a deadline for the whole transfer,
+   * so a slow but moving link finishes whatever the size.
+   */
+  long low_speed_time_s;
+  unsigned max_attempts;    /* attempts per request (default 5, and 10
+                               while the service answers 503 or 429);
+                               when set, it bounds both */
 } cairn_http_options;
 
 typedef struct cairn_http_client cairn_http_client;
 
-/* @p options [nullable]; zero fields take the defaults. */
+/*
+ * @p options [nullable]; zero fields take the defaults.  The proxy
+ * variables of the environment are read here, once per client (see
+ * cairn_http_proxy_for()).  CAIRN_EINVAL naming the variable when one
+ * holds a proxy URL of an unknown scheme.
+ */
 int cairn_http_client_new(cairn_http_client **out,
                           const cairn_http_options *options);
 void cairn_http_client_free(cairn_http_client *client);
 unsigned cairn_http_client_concurrency(const cairn_http_client *client);
+
+/*
+ * Transfers the client lets run at once now: its concurrency, lowered
+ * when the service answers 503 or 429 (halved, at most once per round of
+ * requests) and raised by one after each full round of answers that were
+ * not throttled.  Requests waiting to be retried do not count.
+ */
+unsigned cairn_http_client_limit(const cairn_http_client *client);
 
 /*
  * Hands out the next request.  Set *out and return 0; set *out to NULL
@@ -188,17 +214,67 @@ int cairn_http_run(cairn_http_client *client, cairn_http_producer next,
 int cairn_http_send(cairn_http_client *client, cairn_http_request *req);
 
 /* ------------------------------------------------------------------ */
+/* Proxies from the environment (proxy.c)                              */
+/* ------------------------------------------------------------------ */
+
+/* Reads one environment variable; NULL when unset or empty. */
+typedef const char *(*cairn_http_getenv_fn)(const char *name, void *data);
+
+/*
+ * The proxy for @p url, decided from the environment read through
+ * @p get (NULL: the process environment).  libcurl is never left to
+ * read the variables itself, so the rules are these, in this order:
+ *
+ * - https URLs: https_proxy, then HTTPS_PROXY;
+ *   http URLs: http_proxy, then HTTP_PROXY (HTTP_PROXY is ignored when
+ *   REQUEST_METHOD is set, as in a CGI program, where a client's "Proxy:"
+ *   header arrives as HTTP_PROXY);
+ *   then, for both, all_proxy, then ALL_PROXY.  The lowercase spelling
+ *   wins when both are set.
+ * - no_proxy, else NO_PROXY: a comma-separated list; "*" means every
+ *   host; an entry matches the host itself and every name below it
+ *   ("example.com" and ".example.com" both match "a.example.com"); an
+ *   entry "host:port" matches that port only; IPv4 entries may be CIDR
+ *   ranges ("10.0.0.0/8"); IPv6 literals in brackets or not.
+ * - A proxy without a scheme is "http://"; http, https, socks4, socks4a,
+ *   socks5 and socks5h are accepted.
+ *
+ * *out is a new string (free()), or NULL for a direct connection.
+ * *which [nullable] names the variable used.  Returns 0, or CAIRN_EINVAL
+ * naming the variable (never its value) for an unknown scheme.
+ */
+int cairn_http_proxy_for(char **out, const char **which, const char *url,
+                         cairn_http_getenv_fn get, void *data);
+
+/*
+ * 1 when the host of @p url matches the no_proxy list @p list (see
+ * cairn_http_proxy_for()).
+ */
+int cairn_http_no_proxy_match(const char *list, const char *url);
+
+/*
+ * Copy proxy URL @p proxy to @p out for logs and messages, with any
+ * "user:password@" replaced by "***@".
+ */
+void cairn_http_proxy_redact(char *out, size_t outlen, const char *proxy);
+
+/* ------------------------------------------------------------------ */
 /* Retry policy (retry.c)                                              */
 /* ------------------------------------------------------------------ */
 
 typedef struct {
-  unsigned max_attempts; /* attempts in all, first one included */
-  int64_t base_ms;       /* first backoff */
-  int64_t cap_ms;        /* largest backoff */
-  int64_t hint_cap_ms;   /* largest wait a server may ask for */
+  unsigned max_attempts;      /* attempts in all, first one included */
+  int64_t base_ms;            /* first backoff */
+  int64_t cap_ms;             /* largest backoff */
+  int64_t hint_cap_ms;        /* largest wait a server may ask for */
+  unsigned throttle_attempts; /* attempts in all after 503 or 429 */
 } cairn_http_retry_policy;
 
-#define CAIRN_HTTP_RETRY_DEFAULT {5, 250, 20000, 60000}
+/*
+ * A service that answers 503 or 429 asks for time, not for giving up:
+ * throttled requests get throttle_attempts in all (0: max_attempts).
+ */
+#define CAIRN_HTTP_RETRY_DEFAULT {5, 250, 20000, 60000, 10}
 
 /* 1 when a response with @p status is worth another attempt. */
 int cairn_http_retry_status(long status);

@@ -86,9 +86,13 @@ int cairn_http_retry_decide(int64_t *delay_ms,
                             uint32_t rnd)
 {
   int64_t hint;
+  unsigned limit = p->max_attempts;
 
   *delay_ms = 0;
-  if (!idempotent || attempts >= p->max_attempts)
+  if (!transient && (status == 503 || status == 429) &&
+      p->throttle_attempts > limit)
+    limit = p->throttle_attempts;
+  if (!idempotent || attempts >= limit)
     return 0;
   if (!transient && !cairn_http_retry_status(status))
     return 0;

@@ -19,6 +19,7 @@
 #include <cairn/azure.h>
 #include <cairn/common.h>
 
+#include "azure/auth.h"
 #include "azure/client.h"
 #include "core/hash.h"
 
@@ -651,6 +652,107 @@ static void test_copy(void **state)
   assert_non_null(strstr(cairn_error_last()->message, "copy/none"));
 }
 
+/* One raw request with a header, for blobs as other tools leave them. */
+static void raw_request(const char *method, const char *name,
+                        const char *query, const char *header,
+                        const char *value, const char *body)
+{
+  cairn_http_request req;
+
+  cairn_http_request_init(&req);
+  assert_int_equal(cairn__azure_request(&req, client, method, container,
+                                        name, query), 0);
+  if (header)
+    assert_int_equal(cairn_http_headers_add(&req.headers, header, value),
+                     0);
+  if (body) {
+    req.body.kind = CAIRN_HTTP_BODY_MEM;
+    req.body.data = body;
+    req.body.len = strlen(body);
+  }
+  if (cairn__azure_send(client, &req, container, name) != 0)
+    fail_msg("%s %s: %s", method, name, cairn_error_last()->message);
+  cairn_http_request_dispose(&req);
+}
+
+/*
+ * Whole-blob MD5 on block uploads, so that other tools can check them;
+ * blobs of other tools are checked with their MD5 when they have no
+ * SHA-256, and read without a check when they have neither.
+ */
+static void test_content_md5(void **state)
+{
+  unsigned char *data, md5[16];
+  char path[300], *b64, *got = NULL;
+  cairn_http_request req;
+  const char *stored;
+  size_t len = 3 * MIB + 5, glen;
+  int fd;
+
+  (void)state;
+  data = malloc(len);
+  assert_non_null(data);
+  assert_int_equal(cairn_random_bytes(data, len), 0);
+  snprintf(path, sizeof(path), "%s/md5-src", tmpdir);
+  fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  assert_int_equal(write(fd, data, len), (ssize_t)len);
+  close(fd);
+  cairn_md5_digest(md5, data, len);
+  b64 = cairn_base64_encode(md5, sizeof(md5));
+
+  /* 1 MiB blocks: four of them, and the MD5 of all on the commit */
+  assert_int_equal(cairn_azure_blob_upload_file(client, container,
+                                                "md5/blocks", path, 0,
+                                                NULL), 0);
+  cairn_http_request_init(&req);
+  assert_int_equal(cairn__azure_request(&req, client, "HEAD", container,
+                                        "md5/blocks", NULL), 0);
+  assert_int_equal(cairn__azure_send(client, &req, container, "md5/blocks"),
+                   0);
+  stored = cairn_http_headers_get(&req.response_headers, "Content-MD5");
+  assert_non_null(stored);
+  assert_string_equal(stored, b64);
+  cairn_http_request_dispose(&req);
+  free(b64);
+  free(data);
+
+  /* another tool's blob: an MD5 but no SHA-256; a wrong one is caught */
+  put_text("md5/foreign", "foreign bytes");
+  snprintf(path, sizeof(path), "%s/md5-foreign", tmpdir);
+  assert_int_equal(cairn_azure_blob_download_file(client, container,
+                                                  "md5/foreign", path, NULL),
+                   0);
+  raw_request("PUT", "md5/foreign", "comp=properties",
+              "x-ms-blob-content-md5", "AAAAAAAAAAAAAAAAAAAAAA==", NULL);
+  assert_int_equal(cairn_azure_blob_download_file(client, container,
+                                                  "md5/foreign", path, NULL),
+                   CAIRN_EINTEGRITY);
+  assert_non_null(strstr(cairn_error_last()->message, "Content-MD5"));
+  assert_int_not_equal(access(path, F_OK), 0);
+
+  /* neither checksum: read as it is, never reported as damaged */
+  {
+    char *id = cairn_base64_encode("block-0", 7);
+    char *enc = cairn__azure_encode_query(id), q[160], list[160];
+
+    snprintf(q, sizeof(q), "comp=block&blockid=%s", enc);
+    raw_request("PUT", "md5/bare", q, NULL, NULL, "no checksum at all");
+    snprintf(list, sizeof(list), "<?xml version=\"1.0\"?><BlockList>"
+             "<Latest>%s</Latest></BlockList>", id);
+    raw_request("PUT", "md5/bare", "comp=blocklist", NULL, NULL, list);
+    free(enc);
+    free(id);
+  }
+  snprintf(path, sizeof(path), "%s/md5-bare", tmpdir);
+  assert_int_equal(cairn_azure_blob_download_file(client, container,
+                                                  "md5/bare", path, NULL),
+                   0);
+  assert_int_equal(cairn_azure_blob_get(client, container, "md5/bare", &got,
+                                        &glen), 0);
+  assert_int_equal(glen, 18);
+  free(got);
+}
+
 /* Azurite closes idle connections after 5 s; the next request still
  * succeeds on the same client. */
 static void test_idle_connection(void **state)
@@ -679,6 +781,7 @@ int main(void)
     cmocka_unit_test(test_missing_container_created),
     cmocka_unit_test(test_writer_reader),
     cmocka_unit_test(test_copy),
+    cmocka_unit_test(test_content_md5),
     cmocka_unit_test(test_idle_connection),
     cmocka_unit_test(test_list_many),
   };

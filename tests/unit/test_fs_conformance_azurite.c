@@ -10,6 +10,9 @@
 
 #include <cairn/azure.h>
 
+#include "azure/client.h"
+#include "core/util.h"
+
 #define DEV_ACCOUNT "devstoreaccount1"
 #define DEV_KEY                                                           \
   "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZF" \
@@ -101,17 +104,52 @@ static void raw_put(const char *name, const char *data, unsigned flags)
                              strlen(data), flags));
 }
 
+/*
+ * A zero-length blob with a marker's metadata, as other tools write it:
+ * the metadata name and value in the case they choose.
+ */
+static void raw_marker(const char *name, const char *meta_name,
+                       const char *meta_value)
+{
+  cairn_http_request req;
+
+  cairn_http_request_init(&req);
+  CHECK(cairn__azure_request(&req, fixture.client, "PUT", fixture.container,
+                             name, NULL));
+  CHECK(cairn_http_headers_add(&req.headers, "x-ms-blob-type",
+                               "BlockBlob"));
+  CHECK(cairn_http_headers_add(&req.headers, meta_name, meta_value));
+  CHECK(cairn__azure_send(fixture.client, &req, fixture.container, name));
+  cairn_http_request_dispose(&req);
+}
+
 /* A marker written by another tool is a directory, never a file. */
 static void test_azure_foreign_marker(void **state)
 {
   cairn_fs_tree tree = {0};
   cairn_fs_info st;
   struct stat lst;
+  struct walk_log w;
 
   (void)state;
-  raw_put(B("data/year=2024"), "", CAIRN_AZURE_DIR_MARKER);
-  raw_put(B("data/year=2025"), "", CAIRN_AZURE_DIR_MARKER);
+  raw_marker(B("data/year=2024"), "x-ms-meta-hdi_isfolder", "true");
+  raw_marker(B("data/year=2025"), "x-ms-meta-Hdi_isfolder", "True");
+  raw_marker(B("data/year=2026"), "x-ms-meta-HDI_ISFOLDER", "TRUE");
   raw_put(B("data/year=2024/part-0.parquet"), "PAR1", 0);
+  /* a zero-length blob without the metadata stays a file */
+  raw_put(B("data/_SUCCESS"), "", 0);
+
+  assert_string_equal(ls("data"), "_SUCCESS,year=2024,year=2025,year=2026");
+  assert_int_equal(isdir("data/year=2026"), 1);
+  assert_int_equal(isdir("data/_SUCCESS"), 0);
+  memset(&w, 0, sizeof(w));
+  w.root_len = strlen(cairn_fs_root(suite.fs));
+  CHECK(cairn_fs_walk(suite.fs, P("data"), walk_cb, &w));
+  assert_string_equal(w.text, "data:year=2024/,year=2025/,year=2026/|"
+                              "_SUCCESS;data/year=2024:|part-0.parquet;"
+                              "data/year=2025:|;data/year=2026:|;");
+  CHECK(cairn_fs_remove(suite.fs, P("data/_SUCCESS")));
+  CHECK(cairn_fs_rmtree(suite.fs, P("data/year=2026")));
 
   assert_string_equal(ls("data"), "year=2024,year=2025");
   assert_int_equal(isdir("data/year=2024"), 1);
@@ -169,9 +207,22 @@ static void test_azure_no_markers(void **state)
 {
   cairn_fs_info st;
   struct walk_log w;
+  cairn_fs *cold = NULL;
+  char path[160];
+  int out = 0;
 
   (void)state;
   raw_put(B("a/b/c.txt"), "c", 0);
+  /* a store made after the upload, that has listed nothing yet */
+  CHECK(cairn_fs_azure_new(&cold, cairn_fs_root(suite.fs), fixture.account,
+                           NULL));
+  snprintf(path, sizeof(path), "%s/a/b", cairn_fs_root(suite.fs));
+  CHECK(cairn_fs_exists(cold, path, &out));
+  assert_int_equal(out, 1);
+  snprintf(path, sizeof(path), "%s/a", cairn_fs_root(suite.fs));
+  CHECK(cairn_fs_isdir(cold, path, &out));
+  assert_int_equal(out, 1);
+  cairn_fs_free(cold);
   assert_int_equal(exists("a"), 1);
   assert_int_equal(isdir("a"), 1);
   assert_int_equal(exists("a/b"), 1);
@@ -291,10 +342,78 @@ static void test_azure_container_root(void **state)
   cairn_fs_free(fs);
 }
 
+/* The query value of @p name in @p url, decoded of %3A ("" if none). */
+static const char *query_value(const char *url, const char *name)
+{
+  static char out[64];
+  const char *p = strstr(url, name);
+  size_t o = 0;
+
+  out[0] = '\0';
+  if (!p)
+    return out;
+  for (p += strlen(name); *p && *p != '&' && o + 1 < sizeof(out); p++) {
+    if (!strncmp(p, "%3A", 3)) {
+      out[o++] = ':';
+      p += 2;
+    } else {
+      out[o++] = *p;
+    }
+  }
+  out[o] = '\0';
+  return out;
+}
+
+/* A presigned URL: back-dated start, expiry from now, read only. */
+static void test_azure_presign_window(void **state)
+{
+  cairn_buf body = CAIRN_BUF_INIT;
+  char *url = NULL;
+  int64_t st, se, now = cairn_time_now();
+
+  (void)state;
+  put_str("w.txt", "window");
+  CHECK(cairn_fs_presign(&url, suite.fs, P("w.txt"), 3600));
+  assert_non_null(strstr(url, "sp=r"));
+  assert_non_null(strstr(url, "sr=b"));
+  CHECK(cairn_time_parse_iso8601(&st, query_value(url, "st=")));
+  CHECK(cairn_time_parse_iso8601(&se, query_value(url, "se=")));
+  /* a service clock some minutes behind still takes it at once */
+  assert_true(st <= now - 14 * 60 && st >= now - 16 * 60);
+  assert_true(se >= now + 3590 && se <= now + 3610);
+  assert_int_equal(fetch(url, &body), 200);
+  assert_string_equal(cairn_buf_cstr(&body), "window");
+  /* read only: the same URL cannot write */
+  {
+    CURL *easy = curl_easy_init();
+    long status = 0;
+
+    curl_easy_setopt(easy, CURLOPT_URL, url);
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "DELETE");
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, fetch_sink);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(easy, CURLOPT_PROXY, "");
+    assert_int_equal(curl_easy_perform(easy), CURLE_OK);
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(easy);
+    assert_int_equal(status, 403);
+  }
+  assert_string_equal(get_str("w.txt", NULL), "window");
+  free(url);
+
+  /* a short-lived URL stops working when it expires */
+  CHECK(cairn_fs_presign(&url, suite.fs, P("w.txt"), 1));
+  sleep(2);
+  assert_int_equal(fetch(url, &body), 403);
+  free(url);
+  cairn_buf_dispose(&body);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       FS_SUITE_TESTS,
+      FS_SUITE_TEST(test_azure_presign_window),
       FS_SUITE_TEST(test_azure_foreign_marker),
       FS_SUITE_TEST(test_azure_mkdir_marker),
       FS_SUITE_TEST(test_azure_no_markers),

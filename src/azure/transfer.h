@@ -1,0 +1,64 @@
+/*
+ * Block sizing, metadata headers and writes with metadata, shared by
+ * blob.c, transfer.c and presign.c.  Internal to libcairn.
+ */
+#ifndef CAIRN_AZURE_TRANSFER_H
+#define CAIRN_AZURE_TRANSFER_H
+
+#include <stdint.h>
+
+#include "azure/client.h"
+
+/* The largest block the service takes (API versions since 2019-12-12). */
+#define CAIRN_AZURE_MAX_BLOCK ((uint64_t)4000 * CAIRN_AZURE_MIB)
+/* The largest block blob: 50,000 blocks of the largest size. */
+#define CAIRN_AZURE_MAX_BLOB (CAIRN_AZURE_MAX_BLOCK * CAIRN_AZURE_MAX_BLOCKS)
+/* Blocks of a stream sent at the configured size before bigger ones. */
+#define CAIRN_AZURE_STREAM_SMALL_BLOCKS 10000
+
+/*
+ * Block size for a file of @p size bytes: @p configured, or
+ * ceil(size / 50,000) when that is more, so that the file fits the
+ * service's block count.  0 when even 4000 MiB blocks are too small
+ * (the file is larger than a block blob can be).
+ */
+uint64_t cairn__azure_block_size(uint64_t configured, uint64_t size);
+
+/*
+ * Size of block @p index of a stream of unknown length that may grow to
+ * @p max_size bytes: @p configured for the first
+ * CAIRN_AZURE_STREAM_SMALL_BLOCKS blocks, so that small and middling
+ * streams keep small buffers, then one size for the rest, large enough
+ * that 50,000 blocks hold @p max_size (when @p max_size is so close to
+ * the largest blob that two sizes cannot reach it, every block has the
+ * size cairn__azure_block_size() gives).  0 when @p max_size cannot be
+ * covered with blocks of at most 4000 MiB, or @p index is past the
+ * 50,000th block.
+ */
+uint64_t cairn__azure_stream_block(uint64_t configured, uint64_t max_size,
+                                   uint64_t index);
+
+/* Add an x-ms-meta-* header for each entry of @p md [nullable]. */
+int cairn__azure_add_metadata(cairn_http_request *req,
+                              const cairn_azure_metadata *md);
+
+/*
+ * One Put Blob as cairn__azure_put_blob(), with user metadata @p md
+ * [nullable].
+ */
+int cairn__azure_put_blob_md(cairn_azure_client *c, const char *container,
+                             const char *name, const void *data, size_t len,
+                             unsigned flags, const char *sha256_hex,
+                             const cairn_azure_metadata *md);
+
+/*
+ * After a create-only write that went out more than once (req.sends,
+ * libcurl's own resends included) was refused because the blob exists:
+ * 1 when the blob there is the one this write made (an earlier attempt
+ * landed but its answer was lost), that is, when it carries
+ * @p sha256_hex.  The caller keeps its EEXISTS otherwise.
+ */
+int cairn__azure_landed_earlier(cairn_azure_client *c, const char *container,
+                                const char *name, const char *sha256_hex);
+
+#endif
