@@ -15,6 +15,7 @@ set_tests_properties(azurite.stop PROPERTIES FIXTURES_CLEANUP azurite)
 # Tests that talk to Azurite read its endpoint from the environment.
 set(CAIRN_AZURITE_ENV
   "CAIRN_TEST_AZURITE_ENDPOINT=${CAIRN_AZURITE_ENDPOINT}")
+include(${CAIRN_HARNESS}/oauth.cmake)
 
 # Any unit test whose file name contains "_azurite" needs the server.
 foreach(source ${CAIRN_UNIT_TESTS})
@@ -23,6 +24,17 @@ foreach(source ${CAIRN_UNIT_TESTS})
     set_tests_properties(unit.${name} PROPERTIES
       FIXTURES_REQUIRED azurite LABELS azurite
       ENVIRONMENT "${CAIRN_AZURITE_ENV}")
+  endif()
+endforeach()
+
+# Any unit test whose file name contains "_oauth" needs the token issuer
+# and Azurite over HTTPS with OAuth; it rewrites the issuer's config.
+foreach(source ${CAIRN_UNIT_TESTS})
+  get_filename_component(name ${source} NAME_WE)
+  if(name MATCHES "_oauth")
+    set_tests_properties(unit.${name} PROPERTIES
+      FIXTURES_REQUIRED "token-issuer;azurite-oauth" LABELS azurite
+      RESOURCE_LOCK token-issuer ENVIRONMENT "${CAIRN_OAUTH_ENV}")
   endif()
 endforeach()
 

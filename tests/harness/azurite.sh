@@ -4,6 +4,11 @@
 #   azurite.sh start PORT DIR [azurite flags...]   data and pid in DIR
 #   azurite.sh stop DIR
 #
+# With --cert among the flags Azurite serves HTTPS, and the readiness probe
+# checks its certificate against the CA named by $AZURITE_CA (default: the
+# ca.pem beside the certificate).  For OAuth, for instance:
+#   azurite.sh start PORT DIR --oauth basic --cert server.pem --key server.key
+#
 # Azurite comes from tests/harness/node_modules (npm install there, which
 # .ci/run does); Node.js 20 or newer is a precondition.
 set -euo pipefail
@@ -18,6 +23,22 @@ start() {
     echo "azurite is not installed: run 'npm install' in $here" >&2
     exit 1
   fi
+  local scheme=http cert="" arg prev=""
+  local -a probe=()
+  for arg in "$@"; do
+    case "$prev" in --cert) cert=$arg ;; esac
+    case "$arg" in --cert=*) cert=${arg#--cert=} ;; esac
+    prev=$arg
+  done
+  if [ -n "$cert" ]; then
+    scheme=https
+    local ca=${AZURITE_CA:-$(dirname "$cert")/ca.pem}
+    if [ ! -r "$ca" ]; then
+      echo "no CA to check Azurite's certificate: set AZURITE_CA" >&2
+      exit 1
+    fi
+    probe=(--cacert "$ca")
+  fi
   stop "$dir" 2>/dev/null || true
   rm -rf "$dir"
   mkdir -p "$dir/data"
@@ -27,7 +48,8 @@ start() {
   echo $! >"$dir/pid"
   for _ in $(seq 1 100); do
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 \
-      "http://127.0.0.1:$port/devstoreaccount1?comp=list" || true)
+      "${probe[@]}" "$scheme://127.0.0.1:$port/devstoreaccount1?comp=list" \
+      || true)
     if [ "$code" != "000" ] && [ -n "$code" ]; then
       return 0
     fi
@@ -38,8 +60,17 @@ start() {
     fi
     sleep 0.2
   done
-  echo "azurite did not answer on port $port within 20 s" >&2
+  echo "azurite did not answer on port $port within 20 s; its log:" >&2
+  cat "$dir/log" >&2
+  stop "$dir"
   exit 1
+}
+
+# running PID: the process exists and is not a zombie waiting to be reaped
+running() {
+  local stat
+  stat=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ "${stat%% *}" != Z ]
 }
 
 stop() {
@@ -48,7 +79,7 @@ stop() {
   pid=$(cat "$dir/pid")
   kill "$pid" 2>/dev/null || true
   for _ in $(seq 1 50); do
-    kill -0 "$pid" 2>/dev/null || break
+    running "$pid" || break
     sleep 0.1
   done
   kill -9 "$pid" 2>/dev/null || true
