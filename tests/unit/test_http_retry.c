@@ -65,7 +65,7 @@ static void test_http_retry__retry_after_date(void **state)
 
 static void test_http_retry__backoff_bounds(void **state)
 {
-  cairn_http_retry_policy p = {5, 250, 20000, 60000};
+  cairn_http_retry_policy p = {5, 250, 20000, 60000, 0};
   unsigned attempt;
   int64_t expect, lo, hi;
 
@@ -89,7 +89,7 @@ static void test_http_retry__backoff_bounds(void **state)
 
 static void test_http_retry__decide(void **state)
 {
-  cairn_http_retry_policy p = {5, 250, 20000, 60000};
+  cairn_http_retry_policy p = {5, 250, 20000, 60000, 0};
   cairn_http_headers h = CAIRN_HTTP_HEADERS_INIT;
   int64_t d;
 
@@ -122,6 +122,35 @@ static void test_http_retry__decide(void **state)
   cairn_http_headers_dispose(&h);
 }
 
+/* A busy service gets more patience than a failing one. */
+static void test_http_retry__throttled_attempts(void **state)
+{
+  cairn_http_retry_policy p = CAIRN_HTTP_RETRY_DEFAULT;
+  cairn_http_headers h = CAIRN_HTTP_HEADERS_INIT;
+  int64_t d;
+  unsigned n;
+
+  (void)state;
+  for (n = 1; n < 10; n++) {
+    assert_int_equal(cairn_http_retry_decide(&d, &p, n, 1, 0, 503, &h, 0,
+                                             0), 1);
+    assert_int_equal(cairn_http_retry_decide(&d, &p, n, 1, 0, 429, &h, 0,
+                                             0), 1);
+  }
+  assert_int_equal(cairn_http_retry_decide(&d, &p, 10, 1, 0, 503, &h, 0, 0),
+                   0);
+  /* server errors and broken connections keep the smaller budget */
+  assert_int_equal(cairn_http_retry_decide(&d, &p, 4, 1, 0, 500, &h, 0, 0),
+                   1);
+  assert_int_equal(cairn_http_retry_decide(&d, &p, 5, 1, 0, 500, &h, 0, 0),
+                   0);
+  assert_int_equal(cairn_http_retry_decide(&d, &p, 5, 1, 1, 0, NULL, 0, 0),
+                   0);
+  /* never for a request that is not safe to repeat */
+  assert_int_equal(cairn_http_retry_decide(&d, &p, 1, 0, 0, 503, &h, 0, 0),
+                   0);
+}
+
 static void test_http_retry__headers(void **state)
 {
   cairn_http_headers h = CAIRN_HTTP_HEADERS_INIT;
@@ -147,6 +176,7 @@ int main(void)
     cmocka_unit_test(test_http_retry__retry_after_date),
     cmocka_unit_test(test_http_retry__backoff_bounds),
     cmocka_unit_test(test_http_retry__decide),
+    cmocka_unit_test(test_http_retry__throttled_attempts),
     cmocka_unit_test(test_http_retry__headers),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
