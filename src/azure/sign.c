@@ -184,7 +184,7 @@ char *cairn__azure_url(const cairn_azure_account *account,
                        const char *query)
 {
   cairn_buf b = CAIRN_BUF_INIT;
-  char *enc = NULL, *url, *joined;
+  char *enc = NULL, *url, *joined, *sas;
   int error = 0;
 
   error = cairn_buf_printf(&b, "%s/", account->endpoint);
@@ -205,9 +205,12 @@ char *cairn__azure_url(const cairn_azure_account *account,
     return NULL;
   }
   url = cairn_buf_detach(&b);
-  if (!url || account->auth != CAIRN_AZURE_AUTH_SAS || !account->sas)
+  /* a SAS lease may swap the SAS from its own thread (keeping the old
+     string alive), hence the atomic load */
+  sas = __atomic_load_n(&account->sas, __ATOMIC_ACQUIRE);
+  if (!url || account->auth != CAIRN_AZURE_AUTH_SAS || !sas)
     return url;
-  joined = cairn__azure_sas_join(url, account->sas);
+  joined = cairn__azure_sas_join(url, sas);
   free(url);
   return joined;
 }

@@ -585,18 +585,21 @@ int cli_prompt(const char *question, int hidden, char **out)
   int tty = isatty(STDIN_FILENO), echo_off = 0, c;
 
   *out = NULL;
-  fprintf(stderr, "%s", question);
-  fflush(stderr);
+  /* echo goes off before the question shows, so that nothing typed
+     after it is echoed; no input is flushed, so answers typed ahead
+     are kept */
   if (hidden && tty && tcgetattr(STDIN_FILENO, &old) == 0) {
     quiet = old;
     quiet.c_lflag &= ~(tcflag_t)ECHO;
-    echo_off = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+    echo_off = tcsetattr(STDIN_FILENO, TCSANOW, &quiet) == 0;
   }
+  fprintf(stderr, "%s", question);
+  fflush(stderr);
   while ((c = getchar()) != EOF && c != '\n')
     if (cairn_buf_putc(&line, (char)c) < 0)
       break;
   if (echo_off) {
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
     fputc('\n', stderr);
   }
   if (c == EOF && line.size == 0) {

@@ -206,5 +206,6 @@ int cmd_artifact(cli_ctx *ctx, int argc, char **argv);
 int cmd_integration(cli_ctx *ctx, int argc, char **argv);
 int cmd_status(cli_ctx *ctx, int argc, char **argv);
 int cmd_secret(cli_ctx *ctx, int argc, char **argv);
+int cmd_service_connector(cli_ctx *ctx, int argc, char **argv);
 
 #endif

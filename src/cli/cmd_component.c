@@ -177,6 +177,51 @@ static void config_rows(cli_table *t, cairn_store *store,
   }
 }
 
+/*
+ * The service connector of an artifact store: a PROPERTY | VALUE table,
+ * or a line saying it has none.
+ */
+static void connector_table(cli_ctx *ctx, cairn_store *store,
+                            const cairn_component *c, json_t *obj)
+{
+  static const char *const columns[] = {"PROPERTY", "VALUE"};
+  cairn_connector conn;
+  cli_table *t;
+  char *resource = NULL;
+  const char *path = json_string_value(json_object_get(c->config, "path"));
+
+  if (!c->connector_id) {
+    cli_say("No service connector: 'cairn artifact-store connect %s "
+            "--connector NAME' connects one.", c->name);
+    json_object_set_new(obj, "connector", json_null());
+    return;
+  }
+  if (cairn_store_connector_get(store, &conn, c->connector_id) < 0) {
+    cli_say("Service connector: %s", cairn_error_last()->message);
+    json_object_set_new(obj, "connector", json_null());
+    return;
+  }
+  /* The store's resource is its container; else the connector's. */
+  if (!path || cairn_connector_container_id(&resource, path) < 0)
+    resource = strdup(conn.resource_id ? conn.resource_id : "N/A");
+  json_object_set_new(obj, "connector", json_pack(
+      "{s:s, s:s, s:s, s:s, s:s, s:s}", "id", conn.id, "name", conn.name,
+      "type", conn.type, "auth_method", conn.auth_method, "resource_type",
+      CAIRN_RESOURCE_BLOB, "resource_name", resource ? resource : ""));
+  if (!ctx->json) {
+    t = cli_table_new("Service Connector", columns, 2);
+    cli_table_addv(t, "ID", conn.id);
+    cli_table_addv(t, "NAME", conn.name);
+    cli_table_addv(t, "TYPE", conn.type);
+    cli_table_addv(t, "AUTH METHOD", conn.auth_method);
+    cli_table_addv(t, "RESOURCE TYPE", CAIRN_RESOURCE_BLOB);
+    cli_table_addv(t, "RESOURCE NAME", resource ? resource : "");
+    cli_table_print(t, stdout);
+  }
+  free(resource);
+  cairn_connector_dispose(&conn);
+}
+
 static void stacks_line(cairn_store *store, const cairn_component *c,
                         json_t *obj)
 {
@@ -245,6 +290,8 @@ int cmd_component_describe(cli_ctx *ctx, const char *type, int argc,
   if (strcmp(type, "artifact_store") == 0) {
     root = cairn_stack_store_root(store, &c);
     source = cairn_stack_credential_source(store, &c);
+    if (strcmp(c.flavor, "azure") == 0)
+      connector_table(ctx, store, &c, obj);
     cli_say("Credentials: %s", source ? source : "");
     json_object_set_new(obj, "root", json_string(root ? root : ""));
     json_object_set_new(obj, "credential_source",

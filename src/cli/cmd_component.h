@@ -6,6 +6,7 @@
 #define CAIRN_CLI_CMD_COMPONENT_H
 
 #include "cli/cli.h"
+#include "stack/connector.h"
 
 /* "ARTIFACT_STORE" / "Artifact_Store" / "artifact store" for @p type. */
 const char *cmd_component_upper(const char *type);
@@ -29,5 +30,21 @@ int cmd_component_describe(cli_ctx *ctx, const char *type, int argc,
 
 /* A config value as text for tables (free()). */
 char *cmd_component_value_text(const json_t *v);
+
+/* Service connectors, for artifact-store and service-connector. */
+/* @p text broken into lines of at most @p width columns (free()). */
+char *cmd_connector_wrap(const char *text, size_t width);
+/* The RESOURCE NAMES cell of a row: its names, or "error: ..." (free()). */
+char *cmd_connector_names_cell(const cairn_connector_row *row);
+/* A row as JSON: resource_type, resource_names, error. */
+json_t *cmd_connector_row_json(const cairn_connector_row *row);
+/* The RESOURCE TYPE | RESOURCE NAMES table of a verification. */
+void cmd_connector_print_result(cli_ctx *ctx,
+                                const cairn_connector_result *r);
+/* The first row's error, else the last library error. */
+const char *cmd_connector_first_error(const cairn_connector_result *r);
+/* "Expired!", "", or the time left ("59m58s"), for EXPIRES IN. */
+void cmd_connector_expires_in(char *out, size_t outlen,
+                              const cairn_connector *c);
 
 #endif

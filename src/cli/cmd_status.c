@@ -1,6 +1,6 @@
 /*
- * cairn status: the home, the active stack, its store and where the
- * store's credentials come from.
+ * cairn status: the home, the active stack, its store, its service
+ * connector and where the store's credentials come from.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +16,11 @@ static const cli_spec status_spec = {
 int cmd_status(cli_ctx *ctx, int argc, char **argv)
 {
   cairn_component as, orch;
+  cairn_connector conn;
   cairn_store *store;
   cairn_stack s;
   cli_args a;
-  char *root = NULL, *source = NULL;
+  char *root = NULL, *source = NULL, *connector = NULL;
   unsigned parallelism;
   int rc;
 
@@ -44,14 +45,20 @@ int cmd_status(cli_ctx *ctx, int argc, char **argv)
   root = cairn_stack_store_root(store, &as);
   source = cairn_stack_credential_source(store, &as);
   parallelism = cairn_stack_parallelism(&orch);
+  if (as.connector_id &&
+      cairn_store_connector_get(store, &conn, as.connector_id) == 0) {
+    connector = strdup(conn.name);
+    cairn_connector_dispose(&conn);
+  }
   if (ctx->json) {
     cli_json_emit(json_pack(
-        "{s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:s, s:s}, "
+        "{s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s, s:s, s:s, s:s?}, "
         "s:{s:s, s:s, s:s, s:i}}",
         "home", cairn_store_home(store),
         "stack", "id", s.id, "name", s.name,
         "artifact_store", "id", as.id, "name", as.name, "flavor", as.flavor,
         "root", root ? root : "", "credential_source", source ? source : "",
+        "connector", connector,
         "orchestrator", "id", orch.id, "name", orch.name, "flavor",
         orch.flavor, "parallelism", (int)parallelism));
   } else {
@@ -59,6 +66,8 @@ int cmd_status(cli_ctx *ctx, int argc, char **argv)
     cli_say("Active stack:    '%s' (id %s)", s.name, s.id);
     cli_say("Artifact store:  '%s' (flavor %s)", as.name, as.flavor);
     cli_say("  root:          %s", root ? root : "");
+    if (connector)
+      cli_say("  connector:     '%s'", connector);
     cli_say("  credentials:   %s", source ? source : "");
     cli_say("Orchestrator:    '%s' (flavor %s, parallelism %u)", orch.name,
             orch.flavor, parallelism);
@@ -66,6 +75,7 @@ int cmd_status(cli_ctx *ctx, int argc, char **argv)
 done:
   free(root);
   free(source);
+  free(connector);
   cairn_component_dispose(&as);
   cairn_component_dispose(&orch);
   cairn_stack_dispose(&s);

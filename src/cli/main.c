@@ -25,6 +25,8 @@ static const struct {
   {"run", cmd_run, "Inspect pipeline runs and their logs."},
   {"artifact", cmd_artifact, "Inspect and fetch artifact versions."},
   {"secret", cmd_secret, "Manage secrets (encrypted credentials)."},
+  {"service-connector", cmd_service_connector,
+   "Manage service connectors (Azure credentials stores connect to)."},
   {"integration", cmd_integration, "Integrations (Azure is built in)."},
   {"status", cmd_status, "Show the home, the active stack and its store."},
 };
@@ -46,7 +48,7 @@ static void usage(FILE *out)
           "  -h, --help         Show this message and exit.\n\n"
           "Commands:\n");
   for (i = 0; i < NGROUPS; i++)
-    fprintf(out, "  %-16s %s\n", groups[i].name, groups[i].summary);
+    fprintf(out, "  %-18s %s\n", groups[i].name, groups[i].summary);
   fprintf(out, "\nRun 'cairn COMMAND --help' for more.\n");
 }
 

@@ -1,7 +1,8 @@
 /*
  * Credentials of Azure artifact stores, decided in one place: the
- * authentication secret named by the store, else the environment; and
- * the Azure secret schema that such a secret must follow.
+ * service connector the store is connected to, else the authentication
+ * secret named by the store, else the environment; and the Azure secret
+ * schema that such a secret must follow.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "stack/connector.h"
 #include "stack/stack.h"
 
 static const char *const schema_fields[] = {
@@ -210,6 +212,37 @@ static int from_secret(cairn_azure_account **out, cairn_store *store,
   return 0;
 }
 
+/* What the store's service connector hands out for its container. */
+static int from_connector(cairn_azure_account **out,
+                          cairn_azure_sas_lease **lease, cairn_store *store,
+                          const cairn_component *c)
+{
+  cairn_live_connector conn;
+  char *container = NULL;
+  int error;
+
+  if (!store)
+    return cairn__error(CAIRN_EINVAL, "artifact store '%s' is connected to "
+                        "a service connector, but no metadata store holds "
+                        "it", c->name);
+  if ((error = cairn_connector_open(&conn, store, c->connector_id)) < 0) {
+    if (error == CAIRN_ENOTFOUND)
+      return cairn__error(CAIRN_ENOTFOUND, "artifact store '%s' is "
+                          "connected to a service connector that does not "
+                          "exist any more: connect it to another with "
+                          "'cairn artifact-store connect %s --connector "
+                          "NAME'", c->name, c->name);
+    return cairn__error_prefix("artifact store '%s'", c->name);
+  }
+  if ((error = cairn_connector_check_store(&conn, c, &container)) == 0)
+    error = cairn_connector_store_account(&conn, container, out, lease);
+  if (error < 0)
+    cairn__error_prefix("artifact store '%s'", c->name);
+  free(container);
+  cairn_live_connector_dispose(&conn);
+  return error;
+}
+
 /*
  * The environment's credentials; when it names no account but the
  * store's URI does (C@ACCOUNT.blob...), that account with the
@@ -268,17 +301,21 @@ static int endpoint_from_uri(cairn_azure_account *account,
 }
 
 int cairn_stack_resolve_azure_account(cairn_azure_account **out,
+                                      cairn_azure_sas_lease **lease,
                                       cairn_store *store,
                                       const cairn_component *c)
 {
   const char *path = config_text(c, "path");
   const char *secret = config_text(c, "authentication_secret");
   cairn_azure_account *account = NULL;
+  cairn_azure_sas_lease *held = NULL;
   cairn_azure_uri uri;
   const char *name;
   int error;
 
   *out = NULL;
+  if (lease)
+    *lease = NULL;
   if (!path)
     return cairn__error(CAIRN_EINVAL, "the azure artifact store '%s' has "
                         "no path: set one with 'cairn artifact-store update "
@@ -286,7 +323,9 @@ int cairn_stack_resolve_azure_account(cairn_azure_account **out,
   memset(&uri, 0, sizeof(uri));
   if ((error = cairn_azure_uri_parse(&uri, path)) < 0)
     return error;
-  if (secret)
+  if (c->connector_id)
+    error = from_connector(&account, lease ? &held : NULL, store, c);
+  else if (secret)
     error = from_secret(&account, store, c, secret);
   else if ((error = from_env(&account, &uri)) < 0)
     cairn__error_prefix("artifact store '%s'", c->name);
@@ -309,8 +348,14 @@ int cairn_stack_resolve_azure_account(cairn_azure_account **out,
             cairn_azure_account_source(account));
   *out = account;
   account = NULL;
+  if (lease)
+    *lease = held;
+  held = NULL;
 done:
-  cairn_azure_account_free(account);
+  if (held)
+    cairn_azure_sas_lease_free(held); /* with the account */
+  else
+    cairn_azure_account_free(account);
   cairn_azure_uri_dispose(&uri);
   return error;
 }
@@ -323,7 +368,7 @@ char *cairn_stack_credential_source(cairn_store *store,
 
   if (strcmp(c->flavor, "azure") != 0)
     return cairn__strdup("local disk");
-  if (cairn_stack_resolve_azure_account(&account, store, c) < 0)
+  if (cairn_stack_resolve_azure_account(&account, NULL, store, c) < 0)
     return cairn__sprintf("none: %s", cairn_error_last()->message);
   text = cairn__strdup(cairn_azure_account_source(account));
   cairn_azure_account_free(account);

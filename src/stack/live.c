@@ -53,7 +53,10 @@ void cairn_live_store_free(cairn_live_store *s)
   if (!s)
     return;
   cairn_fs_free(s->fs); /* before the account it borrows */
-  cairn_azure_account_free(s->account);
+  if (s->lease)
+    cairn_azure_sas_lease_free(s->lease); /* with its account */
+  else
+    cairn_azure_account_free(s->account);
   cairn_component_dispose(&s->component);
   free(s->root);
   free(s->credential_source);
@@ -68,10 +71,12 @@ static int copy_component(cairn_component *out, const cairn_component *c)
   out->type = cairn__strdup(c->type);
   out->flavor = cairn__strdup(c->flavor);
   out->config = c->config ? json_deep_copy(c->config) : json_object();
+  out->connector_id = c->connector_id ? cairn__strdup(c->connector_id)
+                                      : NULL;
   out->created = c->created;
   out->updated = c->updated;
   if (!out->id || !out->name || !out->type || !out->flavor ||
-      !out->config) {
+      !out->config || (c->connector_id && !out->connector_id)) {
     cairn_component_dispose(out);
     return cairn__error_oom();
   }
@@ -123,8 +128,9 @@ static int open_azure(cairn_live_store *s, cairn_store *store)
   int error;
 
   transfer_options(s, &opts);
-  if ((error = cairn_stack_resolve_azure_account(&s->account, store,
-                                                 &s->component)) < 0)
+  if ((error = cairn_stack_resolve_azure_account(&s->account, &s->lease,
+                                                 store, &s->component)) <
+      0)
     return error;
   if (!(s->credential_source =
           cairn__strdup(cairn_azure_account_source(s->account))))

@@ -46,14 +46,16 @@ typedef struct cairn_live_store {
   cairn_component component;
   char *root; /* effective: config path, or <home>/local_stores/<id> */
   cairn_fs *fs;
-  cairn_azure_account *account;  /* NULL for local */
+  cairn_azure_account *account;  /* NULL for local; the lease's when any */
+  cairn_azure_sas_lease *lease;  /* a connector's renewing SAS, or NULL */
   char *credential_source; /* "local disk", or the account's source text */
 } cairn_live_store;
 
 /*
  * Build the live store of artifact-store component @p c (copied).  For
- * Azure, credentials are resolved with cairn_stack_resolve_azure_account().
- * Free with cairn_live_store_free().
+ * Azure, credentials are resolved with cairn_stack_resolve_azure_account()
+ * (a SAS that a connector hands out is renewed for as long as the store
+ * is open).  Free with cairn_live_store_free().
  */
 int cairn_live_store_open(cairn_live_store **out, cairn_store *store,
                           const cairn_component *c);
@@ -70,19 +72,25 @@ int cairn_live_store_fs_at(cairn_live_store *s, const char *uri,
                            cairn_fs **out, int *owned);
 
 /*
- * Resolve the credentials of Azure artifact store @p c, in one place:
- * its authentication secret when it names one, else the environment
+ * Resolve the credentials of Azure artifact store @p c, in one place, in
+ * this order: the service connector it is connected to (the narrowest
+ * credential the connector hands out, see cairn_connector_store_account()),
+ * else its authentication secret when it names one, else the environment
  * (cairn_azure_account_from_env()).  An account named in the store's URI
  * (C@ACCOUNT.blob...) that disagrees with the credentials' account is an
- * error (CAIRN_EAUTH).
+ * error (CAIRN_EAUTH).  With @p lease [nullable] given, a SAS signed for
+ * the store is renewed by *lease, which then owns *out (free the lease,
+ * not the account); without it, *out is a one-off the caller frees.
  */
 int cairn_stack_resolve_azure_account(cairn_azure_account **out,
+                                      cairn_azure_sas_lease **lease,
                                       cairn_store *store,
                                       const cairn_component *c);
 
 /*
  * Describe where the credentials of @p c would come from and how, without
- * failing: "local disk", the account's source, or "none: <why>".  A new
+ * failing: "local disk", the account's source ("service connector 'c',
+ * account-key: a SAS for container 'x' (SAS)"), or "none: <why>".  A new
  * string (free()).  No secret value is ever part of it.
  */
 char *cairn_stack_credential_source(cairn_store *store,

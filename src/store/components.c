@@ -10,7 +10,7 @@
 #include "store/db.h"
 
 #define COMPONENT_COLS \
-  "id, name, type, flavor, config, created, updated"
+  "id, name, type, flavor, config, created, updated, connector_id"
 
 void cairn_component_dispose(cairn_component *c)
 {
@@ -20,6 +20,7 @@ void cairn_component_dispose(cairn_component *c)
   free(c->name);
   free(c->type);
   free(c->flavor);
+  free(c->connector_id);
   json_decref(c->config);
   memset(c, 0, sizeof(*c));
 }
@@ -42,6 +43,7 @@ static int read_component(sqlite3_stmt *st, cairn_component *out)
   out->config = cairn__db_json(st, 4);
   out->created = sqlite3_column_int64(st, 5);
   out->updated = sqlite3_column_int64(st, 6);
+  out->connector_id = cairn__db_text(st, 7);
   if (!out->id || !out->name || !out->type || !out->flavor ||
       !out->config) {
     cairn_component_dispose(out);
@@ -368,6 +370,22 @@ done:
   cairn_strlist_dispose(&stacks);
   cairn_component_dispose(&c);
   return error;
+}
+
+int cairn_store_component_set_connector(cairn_store *store, const char *id,
+                                        const char *connector_id)
+{
+  sqlite3_stmt *st;
+  int error;
+
+  if ((error = cairn__db_prepare(store, &st,
+         "UPDATE components SET connector_id=?2, updated=?3 WHERE id=?1"))
+      < 0)
+    return error;
+  cairn__db_bind_text(st, 1, id);
+  cairn__db_bind_text(st, 2, connector_id);
+  sqlite3_bind_int64(st, 3, cairn_time_now());
+  return cairn__db_run(store, st, "connecting a component");
 }
 
 /* Internal: the component @p id, checked to be of @p type. */

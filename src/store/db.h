@@ -17,7 +17,7 @@ struct cairn_store {
 };
 
 /* The schema version that cairn__db_migrate() brings a database to. */
-#define CAIRN__SCHEMA_VERSION 2
+#define CAIRN__SCHEMA_VERSION 3
 
 /* Apply every migration above the stored version.  In a transaction. */
 int cairn__db_migrate(cairn_store *s);

@@ -112,9 +112,33 @@ static const char migration_2[] =
   "  created INTEGER NOT NULL,"
   "  updated INTEGER NOT NULL);";
 
+/*
+ * Service connectors: named Azure credentials with an auth method, a
+ * resource scope and an expiry; their secret fields live in a secret.
+ * Components may be connected to one.
+ */
+static const char migration_3[] =
+  "CREATE TABLE service_connectors ("
+  "  id TEXT PRIMARY KEY,"
+  "  name TEXT NOT NULL UNIQUE,"
+  "  type TEXT NOT NULL,"
+  "  auth_method TEXT NOT NULL,"
+  "  resource_type TEXT,"
+  "  resource_id TEXT,"
+  "  config TEXT NOT NULL DEFAULT '{}',"
+  "  secret_id TEXT REFERENCES secrets(id),"
+  "  expires_at INTEGER NOT NULL DEFAULT 0,"
+  "  expiration_seconds INTEGER NOT NULL DEFAULT 0,"
+  "  description TEXT NOT NULL DEFAULT '',"
+  "  created INTEGER NOT NULL,"
+  "  updated INTEGER NOT NULL);"
+  "ALTER TABLE components ADD COLUMN connector_id TEXT "
+  "  REFERENCES service_connectors(id);";
+
 static const char *const migrations[] = {
   migration_1,
   migration_2,
+  migration_3,
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))

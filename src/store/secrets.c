@@ -765,6 +765,22 @@ int cairn_store_secret_users(cairn_store *store, const char *id,
   if (!error && rc != SQLITE_DONE)
     error = cairn__db_error(store, "reading components");
   sqlite3_finalize(st);
+  if (error || (error = cairn__db_prepare(store, &st,
+        "SELECT name FROM service_connectors WHERE secret_id=?1 "
+        "ORDER BY name")) < 0)
+    goto done;
+  cairn__db_bind_text(st, 1, s.id);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    char *who = cairn__sprintf("service connector '%s'",
+                               (const char *)sqlite3_column_text(st, 0));
+    if (!who || cairn_strlist_take(out, who) < 0) {
+      error = CAIRN_ENOMEM;
+      break;
+    }
+  }
+  if (!error && rc != SQLITE_DONE)
+    error = cairn__db_error(store, "reading service connectors");
+  sqlite3_finalize(st);
 done:
   cairn_secret_dispose(&s);
   return error;
@@ -815,17 +831,23 @@ int cairn_store_secret_delete(cairn_store *store, const char *id)
 {
   cairn_strlist users = CAIRN_STRLIST_INIT;
   cairn_buf text = CAIRN_BUF_INIT;
+  cairn_secret s;
+  const char *name;
   sqlite3_stmt *st;
   size_t i;
   int error;
 
-  if ((error = cairn_store_secret_users(store, id, &users)) < 0)
+  memset(&s, 0, sizeof(s));
+  if ((error = get_by_id(store, &s, id, 0)) < 0 ||
+      (error = cairn_store_secret_users(store, id, &users)) < 0)
     goto done;
+  name = s.name;
   if (users.count) {
     for (i = 0; i < users.count; i++)
       cairn_buf_printf(&text, "%s%s", i ? ", " : "", users.items[i]);
-    error = cairn__error(CAIRN_EINUSE, "the secret is used by %s: point "
-                         "them at another secret first", cairn_buf_cstr(&text));
+    error = cairn__error(CAIRN_EINUSE, "secret '%s' is used by %s: point "
+                         "them at another secret first", name,
+                         cairn_buf_cstr(&text));
     goto done;
   }
   if ((error = cairn__db_prepare(store, &st,
@@ -834,6 +856,7 @@ int cairn_store_secret_delete(cairn_store *store, const char *id)
     error = cairn__db_run(store, st, "deleting a secret");
   }
 done:
+  cairn_secret_dispose(&s);
   cairn_buf_dispose(&text);
   cairn_strlist_dispose(&users);
   return error;

@@ -50,6 +50,7 @@ typedef struct {
   json_t *config; /* object of the flavor's fields ("path", ...) */
   int64_t created;
   int64_t updated;
+  char *connector_id; /* the service connector it is connected to, or NULL */
 } cairn_component;
 
 void cairn_component_dispose(cairn_component *c);
@@ -67,6 +68,9 @@ int cairn_store_component_list(cairn_store *store, const char *type,
 void cairn_component_list_free(cairn_component *list, size_t count);
 int cairn_store_component_update(cairn_store *store, const char *id,
                                  const json_t *config);
+/* Connect component @p id to a service connector (NULL disconnects). */
+int cairn_store_component_set_connector(cairn_store *store, const char *id,
+                                        const char *connector_id);
 int cairn_store_component_rename(cairn_store *store, const char *id,
                                  const char *new_name);
 /*
@@ -346,6 +350,52 @@ int cairn_store_secret_delete(cairn_store *store, const char *id);
 /* "artifact store 'x'" for each component that names secret @p id. */
 int cairn_store_secret_users(cairn_store *store, const char *id,
                              cairn_strlist *out);
+
+/* ---------------------------------------------------------------- */
+/* Service connectors                                                */
+/* ---------------------------------------------------------------- */
+
+/*
+ * A named credential of a connector type ("azure") with an auth method,
+ * scoped to a resource type and id when those are set.  config holds
+ * the non-secret fields; the secret ones are the values of secret
+ * secret_id.  expires_at 0: no expiry.
+ */
+typedef struct {
+  char *id;
+  char *name;
+  char *type;
+  char *auth_method;
+  char *resource_type; /* NULL: every resource type of the connector type */
+  char *resource_id;   /* canonical ("az://c"), NULL when not scoped */
+  json_t *config;
+  char *secret_id;     /* NULL when the method has no secret fields */
+  int64_t expires_at;
+  int64_t expiration_seconds; /* lifetime of credentials handed out */
+  char *description;
+  int64_t created;
+  int64_t updated;
+} cairn_connector;
+
+void cairn_connector_dispose(cairn_connector *c);
+void cairn_connector_list_free(cairn_connector *list, size_t count);
+
+/* Register (@p in's id and times are ignored); CAIRN_EEXISTS for a name. */
+int cairn_store_connector_create(cairn_store *store, cairn_connector *out,
+                                 const cairn_connector *in);
+/* By name, id or unique id prefix. */
+int cairn_store_connector_get(cairn_store *store, cairn_connector *out,
+                              const char *name_or_id);
+int cairn_store_connector_list(cairn_store *store, cairn_connector **out,
+                               size_t *count);
+/* Write every field of @p c back (found by its id). */
+int cairn_store_connector_update(cairn_store *store,
+                                 const cairn_connector *c);
+/* "artifact store 'x'" for each component connected to @p id. */
+int cairn_store_connector_users(cairn_store *store, const char *id,
+                                cairn_strlist *out);
+/* Delete it and its secret; CAIRN_EINUSE while a component uses it. */
+int cairn_store_connector_delete(cairn_store *store, const char *id);
 
 typedef struct {
   size_t count;       /* secrets re-encrypted */

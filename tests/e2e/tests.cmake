@@ -37,6 +37,12 @@ set_tests_properties(e2e.import PROPERTIES
   ENVIRONMENT "${CAIRN_E2E_ENV};CAIRN_TEST_AZURITE_ENDPOINT=http://127.0.0.1:${CAIRN_INTEROP_PORT}/devstoreaccount1"
   FIXTURES_REQUIRED azurite-interop LABELS "e2e;azurite" TIMEOUT 300)
 
+add_test(NAME e2e.azure_tokens COMMAND bash ${CAIRN_E2E}/azure_tokens.sh)
+set_tests_properties(e2e.azure_tokens PROPERTIES
+  ENVIRONMENT "${CAIRN_E2E_ENV};${CAIRN_OAUTH_ENV}"
+  FIXTURES_REQUIRED "token-issuer;azurite-oauth" RESOURCE_LOCK token-issuer
+  LABELS "e2e;azurite" TIMEOUT 300)
+
 add_test(NAME e2e.secrets COMMAND bash ${CAIRN_E2E}/secrets.sh)
 set_tests_properties(e2e.secrets PROPERTIES
   ENVIRONMENT "${CAIRN_E2E_ENV}" LABELS e2e TIMEOUT 300)
@@ -45,6 +51,18 @@ add_test(NAME e2e.azure_methods COMMAND bash ${CAIRN_E2E}/azure_methods.sh)
 set_tests_properties(e2e.azure_methods PROPERTIES
   ENVIRONMENT "${CAIRN_E2E_ENV};${CAIRN_AZURITE_ENV}"
   FIXTURES_REQUIRED azurite LABELS "e2e;azurite" TIMEOUT 300)
+
+add_test(NAME e2e.connectors COMMAND bash ${CAIRN_E2E}/connectors.sh)
+set_tests_properties(e2e.connectors PROPERTIES
+  ENVIRONMENT "${CAIRN_E2E_ENV};${CAIRN_AZURITE_ENV}"
+  FIXTURES_REQUIRED azurite LABELS "e2e;azurite" TIMEOUT 300)
+
+add_test(NAME e2e.connectors_oauth COMMAND bash
+  ${CAIRN_E2E}/connectors_oauth.sh)
+set_tests_properties(e2e.connectors_oauth PROPERTIES
+  ENVIRONMENT "${CAIRN_E2E_ENV};${CAIRN_OAUTH_ENV}"
+  FIXTURES_REQUIRED "certs;token-issuer;azurite-oauth"
+  RESOURCE_LOCK token-issuer LABELS "e2e;azurite" TIMEOUT 300)
 
 # The same runs under valgrind, when it is installed: any memory error or
 # leak makes cairn exit 99, which fails the checks.

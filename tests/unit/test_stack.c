@@ -177,14 +177,14 @@ static void test_azure_account_mismatch(void **state)
   unsetenv("AZURE_STORAGE_CONNECTION_STRING");
   unsetenv("AZURE_STORAGE_SAS_TOKEN");
   unsetenv("AZURE_STORAGE_BLOB_ENDPOINT");
-  assert_int_equal(cairn_stack_resolve_azure_account(&a, NULL, &c), CAIRN_EAUTH);
+  assert_int_equal(cairn_stack_resolve_azure_account(&a, NULL, NULL, &c), CAIRN_EAUTH);
   assert_non_null(strstr(message(), "'other'"));
   assert_null(strstr(message(), "Eby8"));
   json_decref(c.config);
   c.config = NULL;
 
   c.config = json_pack("{s:s}", "path", "az://data/p");
-  assert_int_equal(cairn_stack_resolve_azure_account(&a, NULL, &c), 0);
+  assert_int_equal(cairn_stack_resolve_azure_account(&a, NULL, NULL, &c), 0);
   assert_string_equal(cairn_azure_account_name(a), "devstoreaccount1");
   cairn_azure_account_free(a);
   json_decref(c.config);
@@ -205,7 +205,7 @@ static char *endpoint_for(const char *path)
   c.type = "artifact_store";
   c.flavor = "azure";
   c.config = json_pack("{s:s}", "path", path);
-  if (cairn_stack_resolve_azure_account(&a, NULL, &c) == 0)
+  if (cairn_stack_resolve_azure_account(&a, NULL, NULL, &c) == 0)
     endpoint = strdup(cairn_azure_account_endpoint(a));
   else
     print_message("%s: %s\n", path, message());

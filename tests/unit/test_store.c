@@ -65,7 +65,7 @@ static void test_defaults_once(void **state)
   char path[128];
   const char *root;
 
-  assert_int_equal(cairn_store_schema_version(f->store), 2);
+  assert_int_equal(cairn_store_schema_version(f->store), 3);
   assert_int_equal(cairn_store_open(&again, f->home), 0);
   assert_int_equal(cairn_store_stack_list(again, &stacks, &n), 0);
   assert_int_equal(n, 1);

@@ -224,6 +224,7 @@ static void test_update_rename_delete(void **state)
   assert_int_equal(cairn_store_component_delete(f->store, c.id), 0);
   cairn_component_dispose(&c);
   assert_int_equal(cairn_store_secret_delete(f->store, s.id), 0);
+  cairn_secret_dispose(&s);
   assert_int_equal(cairn_store_secret_get(f->store, &s, "az2", 0) ==
                    CAIRN_ENOTFOUND, 1);
   cairn_secret_dispose(&s);
