@@ -197,12 +197,20 @@ CAIRN_EXTERN(int) cairn_azure_account_set_source(cairn_azure_account *account,
 /* Client and blob operations                                          */
 /* ------------------------------------------------------------------ */
 
-/** Transfer settings; zero fields take the defaults. */
+/**
+ * Transfer settings; zero fields take the defaults.  Set them by name:
+ * fields may be added at the end.
+ */
 typedef struct {
   unsigned max_concurrency; /**< parallel requests (default 16) */
   uint64_t block_size;      /**< bytes per block (default 8 MiB) */
   uint64_t single_put_max;  /**< one Put Blob up to here (default 8 MiB) */
-  int content_md5;          /**< send Content-MD5 on each request */
+  int content_md5;          /**< Content-MD5 on each request, and the
+                                 whole blob's MD5 on block commits */
+  uint64_t memory_budget;   /**< bytes of transfer buffers at most
+                                 (default 40 MiB); fewer blocks go at
+                                 once when blocks are large */
+  cairn_progress *progress; /**< [nullable] raised as data moves */
 } cairn_azure_transfer_options;
 
 /**

@@ -50,6 +50,16 @@ CAIRN_EXTERN(int) cairn_fs_azure_new(
 
 CAIRN_EXTERN(void) cairn_fs_free(cairn_fs *fs);
 
+/**
+ * Change the transfer settings of @p fs: concurrency, block size and
+ * memory budget for an Azure store, and for every flavor the progress
+ * counters (options->progress [nullable]) that transfers raise; the
+ * totals are set by cairn_fs_put_file(), get_file(), put_tree() and
+ * get_tree() before they move data.
+ */
+CAIRN_EXTERN(int) cairn_fs_set_transfer_options(
+    cairn_fs *fs, const cairn_azure_transfer_options *options);
+
 /** The root as given (normalised: no trailing '/').  Borrowed. */
 CAIRN_EXTERN(const char *) cairn_fs_root(const cairn_fs *fs);
 /** "local" or "azure". */

@@ -43,6 +43,8 @@ int cairn_azure_client_new(cairn_azure_client **out,
     c->opts.block_size = MAX_BLOCK;
   if (!c->opts.single_put_max)
     c->opts.single_put_max = DEFAULT_SINGLE_PUT;
+  if (!c->opts.memory_budget)
+    c->opts.memory_budget = CAIRN_AZURE_INFLIGHT_MAX;
 
   http.max_concurrency = c->opts.max_concurrency;
   if ((error = cairn_http_client_new(&c->http, &http)) < 0) {

@@ -10,7 +10,8 @@
 #include "http/http.h"
 
 #define CAIRN_AZURE_MIB ((uint64_t)1024 * 1024)
-/* Bytes of transfer buffers a client keeps in flight at most. */
+/* Bytes of transfer buffers a client keeps in flight at most, unless its
+ * memory budget says otherwise. */
 #define CAIRN_AZURE_INFLIGHT_MAX (40 * CAIRN_AZURE_MIB)
 /* The service's limit of blocks in one blob. */
 #define CAIRN_AZURE_MAX_BLOCKS 50000
@@ -22,6 +23,18 @@ struct cairn_azure_client {
   char last_code[64]; /* service error code of the last failure, or "" */
   unsigned token_generation; /* of the last bearer token sent */
 };
+
+/* Raise the client's progress counters, if it has them. */
+static inline void cairn__azure_progress(const cairn_azure_client *c,
+                                         uint64_t bytes, uint64_t files)
+{
+  if (!c->opts.progress)
+    return;
+  __atomic_fetch_add(&c->opts.progress->bytes_done, bytes,
+                     __ATOMIC_RELAXED);
+  __atomic_fetch_add(&c->opts.progress->files_done, files,
+                     __ATOMIC_RELAXED);
+}
 
 /*
  * Set up @p req (initialised with cairn_http_request_init() before its

@@ -5,7 +5,10 @@
 #ifndef CAIRN_AZURE_TRANSFER_H
 #define CAIRN_AZURE_TRANSFER_H
 
+#include <openssl/evp.h>
 #include <stdint.h>
+
+#include "core/hash.h"
 
 #include "azure/client.h"
 
@@ -60,5 +63,19 @@ int cairn__azure_put_blob_md(cairn_azure_client *c, const char *container,
  */
 int cairn__azure_landed_earlier(cairn_azure_client *c, const char *container,
                                 const char *name, const char *sha256_hex);
+
+/* Buffers to keep in flight for blocks of @p block bytes. */
+unsigned cairn__azure_pool_size(const cairn_azure_client *c, uint64_t block);
+
+/* pwrite all of @p buf at @p offset of @p fd (@p path for messages). */
+int cairn__azure_write_full(int fd, const char *buf, size_t len,
+                            uint64_t offset, const char *path);
+
+/* Finish @p h into lowercase hex. */
+void cairn__azure_sha_hex(cairn_sha256 *h, char out[65]);
+
+/* A streaming MD5, or NULL with the error set; its base64 (free()). */
+EVP_MD_CTX *cairn__azure_md5_new(void);
+char *cairn__azure_md5_b64(EVP_MD_CTX *ctx);
 
 #endif

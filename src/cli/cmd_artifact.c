@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmd_run_util.h"
+#include "cli/progress.h"
 #include "core/util.h"
 #include "pipeline/pipeline.h"
 
@@ -235,24 +236,93 @@ done:
 }
 
 /* ---------------------------------------------------------------- */
+/* Transfer settings, shared by get and import                       */
+/* ---------------------------------------------------------------- */
+
+#define TRANSFER_OPTS                                                      \
+  {"max-concurrency", NULL, CLI_VALUE, "N",                                \
+   "Requests at once (default: the store's max_concurrency, else 16)."},  \
+  {"block-size", NULL, CLI_VALUE, "SIZE",                                  \
+   "Bytes per block of a large file, such as 8MiB or 64M (default: the "  \
+   "store's block_size, else 8MiB)."},                                     \
+  {"memory-budget", NULL, CLI_VALUE, "SIZE",                               \
+   "Buffers in flight at most, such as 64MiB (default: the store's "      \
+   "memory_budget, else 40MiB)."},                                         \
+  {"content-md5", NULL, CLI_FLAG, NULL,                                    \
+   "Send Content-MD5 with every request, and the whole file's MD5."}
+
+#define TRANSFER_USAGE                                                     \
+  "[--max-concurrency N] [--block-size SIZE] [--memory-budget SIZE] "     \
+  "[--content-md5]"
+
+/*
+ * The store's transfer settings, overridden by the command's options,
+ * with @p progress; applied to @p fs.  Prints the error; 1 on failure.
+ */
+static int apply_transfer(const cli_args *a, const cairn_component *store,
+                          cairn_fs *fs, cairn_progress *progress)
+{
+  cairn_azure_transfer_options o;
+  const char *v;
+  uint64_t n;
+  char *end;
+  long c;
+
+  cairn_stack_transfer_options(store, &o);
+  if ((v = cli_value(a, "max-concurrency"))) {
+    c = strtol(v, &end, 10);
+    if (*end || c < 1 || c > 256)
+      return cli_error("--max-concurrency must be a whole number from 1 "
+                       "to 256, not '%s'", v);
+    o.max_concurrency = (unsigned)c;
+  }
+  if ((v = cli_value(a, "block-size"))) {
+    if (cairn_size_parse(&n, v) < 0)
+      return cli_fail();
+    if (n < (64u << 10) || n > (4000ull << 20))
+      return cli_error("--block-size must be between 64KiB and 4000MiB, "
+                       "not '%s'", v);
+    o.block_size = n;
+  }
+  if ((v = cli_value(a, "memory-budget"))) {
+    if (cairn_size_parse(&n, v) < 0)
+      return cli_fail();
+    if (n < (1u << 20))
+      return cli_error("--memory-budget must be at least 1MiB, not '%s'",
+                       v);
+    o.memory_budget = n;
+  }
+  if (cli_flag(a, "content-md5"))
+    o.content_md5 = 1;
+  o.progress = progress;
+  if (cairn_fs_set_transfer_options(fs, &o) < 0)
+    return cli_fail();
+  return 0;
+}
+
+/* ---------------------------------------------------------------- */
 /* get                                                               */
 /* ---------------------------------------------------------------- */
 
 static const cli_opt get_opts[] = {
   {"overwrite", NULL, CLI_FLAG, NULL, "Replace a file that is at DEST."},
+  TRANSFER_OPTS,
   CLI_OPT_END};
 
 static const cli_spec get_spec = {
-  "cairn artifact get NAME[:VERSION] DEST [--overwrite]",
+  "cairn artifact get NAME[:VERSION] DEST [--overwrite] " TRANSFER_USAGE,
   "Copy an artifact version to a local path, byte for byte, checking its "
   "SHA-256.  A file goes to DEST (or DEST/<its name> when DEST is a "
-  "folder); a folder's files go into folder DEST, new or empty.",
+  "folder); a folder's files go into folder DEST, new or empty.  A "
+  "progress line shows on a terminal.",
   get_opts, 2, 2, 0, 0};
 
 static int do_get(cli_ctx *ctx, int argc, char **argv)
 {
   cairn_artifact_version v;
+  cairn_progress progress = {0, 0, 0, 0};
   cairn_live_store *ls = NULL;
+  cli_progress *bar = NULL;
   cairn_store *store;
   cli_args args;
   struct stat st;
@@ -284,15 +354,24 @@ static int do_get(cli_ctx *ctx, int argc, char **argv)
     rc = cli_error("'%s' is a file; a folder artifact needs a folder "
                    "(a new path or an existing folder)", dest);
   } else if (cmd_run_open_store(&ls, store, v.artifact_store_id) < 0 ||
-             cairn_live_store_fs_at(ls, v.uri, &fs, &owned) < 0 ||
-             cairn__pipeline_download(&written, fs, &v, dest, flags) < 0) {
-    rc = cairn_error_last()->code == CAIRN_ECANCELLED
-             ? cli_error("interrupted: '%s' was left as it was", dest)
-             : cli_fail();
+             cairn_live_store_fs_at(ls, v.uri, &fs, &owned) < 0) {
+    rc = cli_fail();
+  } else if ((rc = apply_transfer(&args, &ls->component, fs, &progress))) {
+    /* said */
   } else {
-    printf("Saved %s:%d to %s (SHA-256 %s checked).\n", v.artifact,
-           v.version, written, v.sha256);
-    rc = 0;
+    bar = cli_progress_start(&progress, "Downloading");
+    if (cairn__pipeline_download(&written, fs, &v, dest, flags,
+                                 &progress) < 0) {
+      cli_progress_stop(bar, 0);
+      rc = cairn_error_last()->code == CAIRN_ECANCELLED
+               ? cli_error("interrupted: '%s' was left as it was", dest)
+               : cli_fail();
+    } else {
+      cli_progress_stop(bar, 1);
+      printf("Saved %s:%d to %s (SHA-256 %s checked).\n", v.artifact,
+             v.version, written, v.sha256);
+      rc = 0;
+    }
   }
   free(written);
   if (owned)
@@ -311,18 +390,21 @@ static const cli_opt import_opts[] = {
   {"name", "n", CLI_VALUE, "NAME", "The artifact's name (required)."},
   {"stack", NULL, CLI_VALUE, "NAME",
    "Store it in this stack's artifact store (default: active)."},
+  TRANSFER_OPTS,
   CLI_OPT_END};
 
 static const cli_spec import_spec = {
-  "cairn artifact import PATH --name NAME [--stack NAME]",
+  "cairn artifact import PATH --name NAME [--stack NAME] " TRANSFER_USAGE,
   "Store a local file or folder as a new version of an artifact, in the "
-  "stack's artifact store.",
+  "stack's artifact store.  A progress line shows on a terminal.",
   import_opts, 1, 1, 0, 0};
 
 static int do_import(cli_ctx *ctx, int argc, char **argv)
 {
   cairn_artifact_version v;
+  cairn_progress progress = {0, 0, 0, 0};
   cairn_live_stack *stack = NULL;
+  cli_progress *bar = NULL;
   cairn_store *store;
   cli_args args;
   const char *name;
@@ -340,16 +422,24 @@ static int do_import(cli_ctx *ctx, int argc, char **argv)
              cairn_live_stack_open(&stack, store,
                                    cli_value(&args, "stack")) < 0) {
     rc = cli_fail();
-  } else if (cairn_pipeline_import(&v, store, stack->store, args.args[0],
-                                   name) < 0) {
-    rc = cairn_error_last()->code == CAIRN_ECANCELLED
-             ? cli_error("interrupted: nothing was imported")
-             : cli_fail();
+  } else if ((rc = apply_transfer(&args, &stack->store->component,
+                                  stack->store->fs, &progress))) {
+    /* said */
   } else {
-    cli_format_size(size, sizeof(size), v.size);
-    printf("Imported '%s' as %s:%d (%s, SHA-256 %s) into %s.\n",
-           args.args[0], v.artifact, v.version, size, v.sha256, v.uri);
-    rc = 0;
+    bar = cli_progress_start(&progress, "Uploading");
+    if (cairn_pipeline_import(&v, store, stack->store, args.args[0],
+                              name) < 0) {
+      cli_progress_stop(bar, 0);
+      rc = cairn_error_last()->code == CAIRN_ECANCELLED
+               ? cli_error("interrupted: nothing was imported")
+               : cli_fail();
+    } else {
+      cli_progress_stop(bar, 1);
+      cli_format_size(size, sizeof(size), v.size);
+      printf("Imported '%s' as %s:%d (%s, SHA-256 %s) into %s.\n",
+             args.args[0], v.artifact, v.version, size, v.sha256, v.uri);
+      rc = 0;
+    }
   }
   cairn_artifact_version_dispose(&v);
   cairn_live_stack_free(stack);

@@ -684,12 +684,27 @@ static void az_free(cairn_fs *fs)
   cairn_azure_uri_dispose(&az->uri);
 }
 
+static int az_set_options(cairn_fs *fs,
+                          const cairn_azure_transfer_options *o)
+{
+  struct azure_fs *az = AZ(fs);
+  cairn_azure_client *client;
+  int error;
+
+  if ((error = cairn_azure_client_new(&client, az->account, o)) < 0)
+    return error;
+  cairn_azure_client_free(az->client);
+  az->client = client;
+  az->opts = *o;
+  return 0;
+}
+
 static const struct cairn_fs_ops azure_ops = {
     "azure",     az_free,    az_open,     az_read,       az_write,
     az_close,    az_abort,   az_stat,     az_listdir,    az_mkdir,
     az_remove,   az_copy,    az_rename,   az_rmtree,     az_put_file,
     az_get_file, az_put_many, az_get_many, az_metadata,  az_put_stream,
-    az_presign,
+    az_presign,  az_set_options,
 };
 
 int cairn_fs_azure_new(cairn_fs **out, const char *root_uri,

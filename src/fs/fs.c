@@ -954,6 +954,45 @@ static int local_file_check(const char *local)
   return 0;
 }
 
+void cairn__fs_progress(cairn_fs *fs, uint64_t bytes, uint64_t files)
+{
+  if (!fs->progress)
+    return;
+  __atomic_fetch_add(&fs->progress->bytes_done, bytes, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&fs->progress->files_done, files, __ATOMIC_RELAXED);
+}
+
+/* Count @p bytes in @p files more to move. */
+static void progress_total(cairn_fs *fs, uint64_t bytes, uint64_t files)
+{
+  if (!fs->progress)
+    return;
+  __atomic_fetch_add(&fs->progress->bytes_total, bytes, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&fs->progress->files_total, files, __ATOMIC_RELAXED);
+}
+
+/* Progress of one file moved by a flavor that does not count its own. */
+static void file_moved(cairn_fs *fs, const char *local_path)
+{
+  struct stat st;
+
+  if (fs->progress && !fs->ops->set_options && stat(local_path, &st) == 0)
+    cairn__fs_progress(fs, (uint64_t)st.st_size, 1);
+}
+
+int cairn_fs_set_transfer_options(cairn_fs *fs,
+                                  const cairn_azure_transfer_options *o)
+{
+  static const cairn_azure_transfer_options none;
+  int error;
+
+  if (fs->ops->set_options &&
+      (error = fs->ops->set_options(fs, o ? o : &none)) < 0)
+    return error;
+  fs->progress = o ? o->progress : NULL;
+  return 0;
+}
+
 int cairn_fs_put_file(cairn_fs *fs, const char *local_path,
                       const char *dst, char sha256_hex[65])
 {
@@ -973,8 +1012,15 @@ int cairn_fs_put_file(cairn_fs *fs, const char *local_path,
                          "never replaces a file on upload", full);
     goto done;
   }
+  if (fs->progress) {
+    struct stat lst;
+
+    if (stat(local_path, &lst) == 0)
+      progress_total(fs, (uint64_t)lst.st_size, 1);
+  }
   if ((error = fs->ops->put_file(fs, local_path, full, sha)) < 0)
     goto done;
+  file_moved(fs, local_path);
   if (sha256_hex)
     memcpy(sha256_hex, sha, 65);
 done:
@@ -1021,6 +1067,7 @@ int cairn_fs_get_file(cairn_fs *fs, const char *src, const char *local_path,
     return error;
   if ((error = fs->ops->get_file(fs, full, local_path, sha)) < 0)
     goto done;
+  file_moved(fs, local_path);
   if (sha256_hex)
     memcpy(sha256_hex, sha, 65);
 done:
@@ -1144,6 +1191,12 @@ static int run_batch(cairn_fs *fs, struct batch *b, int put)
 
   if (!b->count)
     return 0;
+  for (i = 0; put && fs->progress && i < b->count; i++) {
+    struct stat st;
+
+    if (stat(b->jobs[i].local, &st) == 0)
+      progress_total(fs, (uint64_t)st.st_size, 1);
+  }
   if (many)
     return many(fs, b->jobs, b->count);
   for (i = 0; i < b->count; i++) {
@@ -1158,6 +1211,7 @@ static int run_batch(cairn_fs *fs, struct batch *b, int put)
       return error;
     if (stat(j->local, &st) == 0)
       j->size = (uint64_t)st.st_size;
+    file_moved(fs, j->local);
   }
   return 0;
 }

@@ -82,6 +82,12 @@ struct cairn_fs_ops {
   /* A read URL of a file; fs.c has checked that it is a file. */
   int (*presign)(cairn_fs *fs, const char *path, int64_t expires_in_s,
                  char **out);
+  /*
+   * [nullable] Take new transfer settings.  A flavor that has it counts
+   * its own progress as data moves; fs.c counts it for the others, a
+   * file at a time.
+   */
+  int (*set_options)(cairn_fs *fs, const cairn_azure_transfer_options *o);
 };
 
 struct cairn_fs {
@@ -89,7 +95,11 @@ struct cairn_fs {
   char *root;      /* normalised, no trailing '/' */
   size_t root_len;
   size_t root_pfx; /* bytes of root before its first path byte */
+  cairn_progress *progress; /* [nullable] */
 };
+
+/* Add to the progress counters of @p fs, if it has them. */
+void cairn__fs_progress(cairn_fs *fs, uint64_t bytes, uint64_t files);
 
 /* Every flavor's file starts with this. */
 struct cairn_fs_file {

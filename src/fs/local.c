@@ -775,7 +775,7 @@ static const struct cairn_fs_ops local_ops = {
     local_listdir, local_mkdir,    local_remove,  local_copyfile,
     local_rename,  local_rmtree,   local_put_file, local_get_file,
     NULL,          NULL,           local_metadata, local_put_stream,
-    local_presign,
+    local_presign, NULL,
 };
 
 int cairn_fs_local_new(cairn_fs **out, const char *root)

@@ -161,6 +161,7 @@ int cairn_http_request_setup(cairn_http_request *req, const char *method,
   req->attempts = 0;
   req->sends = 0;
   req->priv.reauthed = 0;
+  req->priv.throttled = 0;
   req->error[0] = '\0';
   cairn_http_headers_clear(&req->response_headers);
   cairn_buf_clear(&req->response);
@@ -833,6 +834,7 @@ static void complete(run_state *rs, cairn_http_request *req, CURLcode rc)
   cairn_http_client *c = rs->c;
   int transient;
   int64_t delay;
+  unsigned counted;
   char where[256];
 
   if (rc == CURLE_ABORTED_BY_CALLBACK && req->priv.stalled) {
@@ -845,10 +847,12 @@ static void complete(run_state *rs, cairn_http_request *req, CURLcode rc)
   release_easy(rs, req);
   if (rc != CURLE_OK)
     req->status = 0;
-  if (req->status == 503 || req->status == 429)
+  if (req->status == 503 || req->status == 429) {
     throttled(c, req);
-  else if (rc == CURLE_OK)
+    req->priv.throttled++;
+  } else if (rc == CURLE_OK) {
     unthrottled(c);
+  }
   if (rc == CURLE_OK && req->status == 401 && req->reauth &&
       !req->priv.reauthed && req->reauth(req, req->prepare_data) == 1) {
     req->priv.reauthed = 1;
@@ -860,8 +864,13 @@ static void complete(run_state *rs, cairn_http_request *req, CURLcode rc)
     rs->nwaiting++;
     return;
   }
+  /* a busy service's answers count against the throttled budget only,
+     so that other failures in between get their own attempts */
+  counted = req->status == 503 || req->status == 429
+                ? req->attempts
+                : req->attempts - req->priv.throttled;
   if ((rc == CURLE_OK || transient) &&
-      cairn_http_retry_decide(&delay, &c->policy, req->attempts,
+      cairn_http_retry_decide(&delay, &c->policy, counted,
                               req->idempotent, transient, req->status,
                               &req->response_headers, cairn_time_now(),
                               next_random(c))) {

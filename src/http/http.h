@@ -132,6 +132,7 @@ struct cairn_http_request {
     uint64_t last_bytes;   /* bytes moved by then, both ways */
     int stalled;           /* cut for inactivity */
     int reauthed;
+    unsigned throttled; /* attempts answered 503 or 429 */
     cairn_http_request *next;
     void *easy;
     void *slist;

@@ -389,9 +389,10 @@ static int get_one_file(cairn_fs *fs, const cairn_artifact_version *v,
 
 int cairn__pipeline_download(char **out, cairn_fs *fs,
                              const cairn_artifact_version *v,
-                             const char *dest, unsigned flags)
+                             const char *dest, unsigned flags,
+                             cairn_progress *progress)
 {
-  json_t *manifest = NULL, *first;
+  json_t *manifest = NULL, *first, *files;
   const char *rel;
   char *src = NULL, *local = NULL;
   int error;
@@ -399,13 +400,19 @@ int cairn__pipeline_download(char **out, cairn_fs *fs,
   *out = NULL;
   if ((error = cairn__pipeline_read_manifest(&manifest, fs, v->uri)) < 0)
     return error;
+  files = json_object_get(manifest, "files");
+  if (progress) {
+    __atomic_fetch_add(&progress->bytes_total, v->size, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&progress->files_total, json_array_size(files),
+                       __ATOMIC_RELAXED);
+  }
   if (v->kind && strcmp(v->kind, "folder") == 0) {
     if ((error = get_folder(fs, v, dest)) == 0 &&
         !(local = cairn__strdup(dest)))
       error = CAIRN_ENOMEM;
     goto done;
   }
-  first = json_array_get(json_object_get(manifest, "files"), 0);
+  first = json_array_get(files, 0);
   rel = json_string_value(json_object_get(first, "path"));
   if (!rel || strchr(rel, '/') || strcmp(rel, "..") == 0 ||
       strcmp(rel, ".") == 0) {

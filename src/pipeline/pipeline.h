@@ -275,11 +275,12 @@ int cairn__pipeline_upload_output(cairn_artifact_version *v,
  * CAIRN_DOWNLOAD_TO_FILE, else to dest/<its file name>, and an existing
  * file is replaced only with CAIRN_DOWNLOAD_OVERWRITE.  What was at the
  * path stays as it was when the download fails.  *out is the local path
- * written (free()).
+ * written (free()).  @p progress [nullable] gets the totals.
  */
 int cairn__pipeline_download(char **out, struct cairn_fs *fs,
                              const cairn_artifact_version *v,
-                             const char *dest, unsigned flags);
+                             const char *dest, unsigned flags,
+                             cairn_progress *progress);
 
 /* Read and check the manifest of version folder @p vdir. */
 int cairn__pipeline_read_manifest(json_t **out, struct cairn_fs *fs,

@@ -350,8 +350,8 @@ static int prepare(struct runner *r, size_t i, cairn_strlist *env)
     }
     if ((error = cairn_live_store_fs_at(r->ls, dep->outs[o].uri, &fs,
                                         &owned)) == 0) {
-      error = cairn__pipeline_download(&local, fs, &dep->outs[o], dir,
-                                       0);
+      error = cairn__pipeline_download(&local, fs, &dep->outs[o], dir, 0,
+                                       NULL);
       if (owned)
         cairn_fs_free(fs);
     }

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/buf.h"
 #include "core/error.h"
@@ -15,7 +16,8 @@
 
 static const char *const local_store_fields[] = {"path", NULL};
 static const char *const azure_store_fields[] = {
-  "path", "authentication_secret", "max_concurrency", "block_size", NULL};
+  "path", "authentication_secret", "max_concurrency", "block_size",
+  "memory_budget", "content_md5", NULL};
 static const char *const local_orchestrator_fields[] = {"parallelism", NULL};
 
 static const cairn_flavor flavors[] = {
@@ -152,6 +154,66 @@ static int normalise_int(json_t *config, const char *key, long long max)
   return 0;
 }
 
+/* A size field: bytes as an integer, or text such as "8MiB", min..max. */
+static int normalise_size(json_t *config, const char *key, uint64_t min,
+                          uint64_t max)
+{
+  json_t *v = json_object_get(config, key);
+  char *text, shown[32];
+  uint64_t n;
+  int error;
+
+  if (!v)
+    return 0;
+  if (json_is_integer(v) && json_integer_value(v) >= 0) {
+    n = (uint64_t)json_integer_value(v);
+  } else if (json_is_string(v)) {
+    if (!(text = strip_quotes(json_string_value(v))))
+      return CAIRN_ENOMEM;
+    error = cairn_size_parse(&n, text);
+    free(text);
+    if (error < 0)
+      return cairn__error_prefix("%s", key);
+  } else {
+    return cairn__error(CAIRN_EINVAL, "%s must be a size such as 8MiB",
+                        key);
+  }
+  if (n < min || n > max) {
+    snprintf(shown, sizeof(shown), "%llu", (unsigned long long)n);
+    return cairn__error(CAIRN_EINVAL, "%s must be between %llu KiB and "
+                        "%llu MiB, not %s bytes", key,
+                        (unsigned long long)(min >> 10),
+                        (unsigned long long)(max >> 20), shown);
+  }
+  json_object_set_new(config, key, json_integer((json_int_t)n));
+  return 0;
+}
+
+/* A yes/no field: true/false, yes/no, 1/0 in any case. */
+static int normalise_bool(json_t *config, const char *key)
+{
+  json_t *v = json_object_get(config, key);
+  const char *t;
+  int b;
+
+  if (!v || json_is_boolean(v))
+    return 0;
+  t = json_string_value(v);
+  if (json_is_integer(v) && (json_integer_value(v) == 0 ||
+                             json_integer_value(v) == 1))
+    b = (int)json_integer_value(v);
+  else if (t && (!strcasecmp(t, "true") || !strcasecmp(t, "yes") ||
+                 !strcmp(t, "1")))
+    b = 1;
+  else if (t && (!strcasecmp(t, "false") || !strcasecmp(t, "no") ||
+                 !strcmp(t, "0")))
+    b = 0;
+  else
+    return cairn__error(CAIRN_EINVAL, "%s must be true or false", key);
+  json_object_set_new(config, key, json_boolean(b));
+  return 0;
+}
+
 static const char *const remote_prefixes[] = {
   "az://", "abfs://", "abfss://", "s3://", "gs://", "gcs://", "hdfs://",
   "http://", "https://", "wasb://", "wasbs://", "adl://", NULL};
@@ -256,8 +318,11 @@ int cairn_flavor_validate(const char *type, const char *flavor,
     return error;
   if ((error = normalise_int(config, "parallelism", 1024)) < 0 ||
       (error = normalise_int(config, "max_concurrency", 256)) < 0 ||
-      (error = normalise_int(config, "block_size",
-                             4000LL * 1024 * 1024)) < 0)
+      (error = normalise_size(config, "block_size", 64 << 10,
+                              4000ull << 20)) < 0 ||
+      (error = normalise_size(config, "memory_budget", 1 << 20,
+                              64ull << 30)) < 0 ||
+      (error = normalise_bool(config, "content_md5")) < 0)
     return error;
   return 0;
 }

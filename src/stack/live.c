@@ -83,12 +83,30 @@ static int copy_component(cairn_component *out, const cairn_component *c)
   return 0;
 }
 
+static uint64_t config_u64(const cairn_component *c, const char *key)
+{
+  json_t *v = json_object_get(c->config, key);
+
+  if (json_is_integer(v) && json_integer_value(v) > 0)
+    return (uint64_t)json_integer_value(v);
+  return 0;
+}
+
+void cairn_stack_transfer_options(const cairn_component *c,
+                                  cairn_azure_transfer_options *opts)
+{
+  memset(opts, 0, sizeof(*opts));
+  opts->max_concurrency = config_uint(c, "max_concurrency");
+  opts->block_size = config_u64(c, "block_size");
+  opts->memory_budget = config_u64(c, "memory_budget");
+  opts->content_md5 = json_is_true(json_object_get(c->config,
+                                                   "content_md5"));
+}
+
 static void transfer_options(const cairn_live_store *s,
                              cairn_azure_transfer_options *opts)
 {
-  memset(opts, 0, sizeof(*opts));
-  opts->max_concurrency = config_uint(&s->component, "max_concurrency");
-  opts->block_size = config_uint(&s->component, "block_size");
+  cairn_stack_transfer_options(&s->component, opts);
 }
 
 int cairn_live_store_fs_at(cairn_live_store *s, const char *uri,

@@ -154,6 +154,14 @@ void cairn_live_stack_free(cairn_live_stack *s);
 /* The orchestrator's parallelism: its config, or the online cores. */
 unsigned cairn_stack_parallelism(const cairn_component *orchestrator);
 
+/*
+ * The transfer settings of Azure artifact store @p c: its fields
+ * max_concurrency, block_size, memory_budget and content_md5 (zero for
+ * those not set: the defaults).
+ */
+void cairn_stack_transfer_options(const cairn_component *c,
+                                  cairn_azure_transfer_options *opts);
+
 /* The effective root of artifact store @p c (free()). */
 char *cairn_stack_store_root(cairn_store *store, const cairn_component *c);
 

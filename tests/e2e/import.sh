@@ -51,6 +51,63 @@ ok artifact-store register az_store -f azure \
 ok stack register az_stack -a az_store --set
 import_round azure
 
+# On a terminal a progress line shows; in a pipe, nothing but the result.
+on_tty() {
+  python3 - "$@" <<'PY'
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+out = b""
+while True:
+    try:
+        chunk = os.read(fd, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+}
+checks=$((checks + 1))
+if ! on_tty "$CAIRN_BIN" artifact import "$data/big.bin" --name shown \
+    --block-size 1MiB --memory-budget 4MiB --max-concurrency 2 \
+    >"$work/tty.out" 2>&1; then
+  fail "import on a terminal: $(cat "$work/tty.out")"
+fi
+grep -q 'Uploading \[#*\] 2.9 MiB / 2.9 MiB' "$work/tty.out" ||
+  fail "no progress line on a terminal: $(cat "$work/tty.out")"
+grep -q 'Imported ' "$work/tty.out" || fail "import on a terminal: no result"
+checks=$((checks + 1))
+if ! on_tty "$CAIRN_BIN" artifact get shown "$work/shown.bin" \
+    >"$work/tty.out" 2>&1; then
+  fail "get on a terminal: $(cat "$work/tty.out")"
+fi
+grep -q 'Downloading \[#*\] 2.9 MiB / 2.9 MiB' "$work/tty.out" ||
+  fail "no download progress line: $(cat "$work/tty.out")"
+cmp -s "$data/big.bin" "$work/shown.bin" || fail "the file got on a terminal"
+ok artifact import "$data/big.bin" --name quiet
+lacks "Uploading" "an import in a pipe"
+refused artifact import "$data/big.bin" --name x --block-size 1k
+has "between 64KiB and 4000MiB" "a tiny block size"
+refused artifact get shown "$work/x.bin" --memory-budget lots
+has "is not a size" "a memory budget that is no size"
+refused artifact import "$data/big.bin" --name x --max-concurrency 0
+# The same settings as fields of the store.
+ok artifact-store update az_store --block_size=1MiB --memory_budget=8MiB \
+  --max_concurrency=4 --content_md5=yes
+ok artifact-store describe az_store --output json
+has '"block_size": 1048576' "block_size stored in bytes"
+has '"content_md5": true' "content_md5 stored as a flag"
+ok artifact import "$data/big.bin" --name fielded
+ok artifact get fielded "$work/fielded.bin"
+cmp -s "$data/big.bin" "$work/fielded.bin" || fail "through the store's fields"
+refused artifact-store update az_store --block_size=12
+has "block_size" "a block size below 64 KiB"
+
 # An import stopped by Ctrl-C records nothing and leaves no blob behind.
 head -c 400000000 /dev/zero >"$data/large.bin"
 set +e

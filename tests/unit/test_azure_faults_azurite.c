@@ -203,7 +203,8 @@ static cairn_fs *proxied_fs(const char *root_rel,
  */
 static void test_azure_faults__parallel_uploads_land(void **state)
 {
-  cairn_azure_transfer_options o = {16, MIB, MIB, 0};
+  cairn_azure_transfer_options o = {
+      .max_concurrency = 16, .block_size = MIB, .single_put_max = MIB};
   cairn_fs_tree tree = {0};
   cairn_fs *fs;
   double t0;
@@ -262,7 +263,8 @@ static void test_azure_faults__parallel_uploads_land(void **state)
  */
 static void test_azure_faults__concurrency_adapts(void **state)
 {
-  cairn_azure_transfer_options o = {16, MIB, MIB, 0};
+  cairn_azure_transfer_options o = {
+      .max_concurrency = 16, .block_size = MIB, .single_put_max = MIB};
   cairn_azure_upload_job jobs[200];
   cairn_azure_client *c = NULL;
   char names[200][32];
@@ -397,7 +399,8 @@ static void test_azure_faults__client_errors_not_repeated(void **state)
  */
 static void test_azure_faults__slow_link(void **state)
 {
-  cairn_azure_transfer_options o = {2, 2 * MIB, MIB, 0};
+  cairn_azure_transfer_options o = {
+      .max_concurrency = 2, .block_size = 2 * MIB, .single_put_max = MIB};
   cairn_azure_client *c = NULL;
   char up[65], down[65], want[65];
   double t0, took;

@@ -147,7 +147,7 @@ static size_t count_blobs(const char *prefix)
  */
 static void test_long__ten_thousand_files_busy(void **state)
 {
-  cairn_azure_transfer_options o = {64, 0, 0, 0};
+  cairn_azure_transfer_options o = {.max_concurrency = 64};
   cairn_fs_tree tree = {0};
   cairn_fs *fs = NULL;
   char path[600], root[128], dst[160];
@@ -306,7 +306,8 @@ static void test_long__one_write_over_two_gib(void **state)
 /* Blocks of 100 MiB over a link of 1 MiB/s: no deadline cuts them. */
 static void test_long__big_blocks_slow_link(void **state)
 {
-  cairn_azure_transfer_options o = {2, 100 * MIB, 8 * MIB, 0};
+  cairn_azure_transfer_options o = {
+      .max_concurrency = 2, .block_size = 100 * MIB, .single_put_max = 8 * MIB};
   cairn_azure_client *c = NULL;
   char up[65], want[65];
   double t0;

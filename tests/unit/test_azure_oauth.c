@@ -223,7 +223,8 @@ static char *make_file(uint64_t size)
 
 static void test_renewed_during_upload(void **state)
 {
-  cairn_azure_transfer_options opts = {2, 1024 * 1024, 0, 0};
+  cairn_azure_transfer_options opts = {
+      .max_concurrency = 2, .block_size = 1024 * 1024};
   char config[256], sha[65], back_sha[65], *file, *back;
   cairn_azure_account *a;
   cairn_azure_client *c;
