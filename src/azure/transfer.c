@@ -11,6 +11,7 @@
  * small files go as one Put Blob each, in parallel on one client.
  */
 #include <errno.h>
+#include <expat.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -92,28 +93,36 @@ unsigned cairn__azure_pool_size(const cairn_azure_client *c, uint64_t block)
   return (unsigned)n;
 }
 
-/* The id of block @p index, base64 of a fixed-width text (free()). */
-static char *block_id(uint64_t index)
+/*
+ * The id of block @p index, base64 of a fixed-width text (free()).
+ * With @p prefix (the SHA-256 of the file up to the block's end), the id
+ * names the content too, so that a block sent by an upload that broke
+ * off is known again and not sent twice.
+ */
+static char *block_id(uint64_t index, const unsigned char *prefix)
 {
-  char raw[32];
+  char raw[48], hex[2 * CAIRN_SHA256_LEN + 1];
 
-  snprintf(raw, sizeof(raw), "cairnblock%08llu", (unsigned long long)index);
+  if (prefix) {
+    cairn_hex_encode(hex, prefix, 12);
+    snprintf(raw, sizeof(raw), "cb%08llu%s", (unsigned long long)index,
+             hex);
+  } else {
+    snprintf(raw, sizeof(raw), "cairnblock%08llu",
+             (unsigned long long)index);
+  }
   return cairn_base64_encode(raw, strlen(raw));
 }
 
-/* Set @p req up as Put Block @p index with @p len bytes from @p data. */
+/* Set @p req up as Put Block @p id with @p len bytes from @p data. */
 static int block_request(cairn_http_request *req, cairn_azure_client *c,
                          const char *container, const char *name,
-                         uint64_t index, const void *data, size_t len)
+                         const char *id, const void *data, size_t len)
 {
-  char *id, *enc, *query;
+  char *enc, *query;
   int error;
 
-  if (!(id = block_id(index)))
-    return cairn__error_oom();
-  enc = cairn__azure_encode_query(id);
-  free(id);
-  if (!enc)
+  if (!(enc = cairn__azure_encode_query(id)))
     return CAIRN_ENOMEM;
   query = cairn__sprintf("comp=block&blockid=%s", enc);
   free(enc);
@@ -140,7 +149,7 @@ typedef struct {
 /* Put Block List of blocks 0..count-1. */
 static int commit_blocks(cairn_azure_client *c, const char *container,
                          const char *name, uint64_t count,
-                         const commit_props *p)
+                         char *const *ids, const commit_props *p)
 {
   cairn_http_request req;
   cairn_buf body = CAIRN_BUF_INIT;
@@ -148,14 +157,19 @@ static int commit_blocks(cairn_azure_client *c, const char *container,
   char *id;
   int error;
 
+  log_debug("azure", "committing %llu blocks of '%s'",
+            (unsigned long long)count, name);
   error = cairn_buf_puts(&body, "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
                                 "<BlockList>");
   for (i = 0; !error && i < count; i++) {
-    if (!(id = block_id(i)))
+    if (ids)
+      error = cairn_buf_printf(&body, "<Latest>%s</Latest>", ids[i]);
+    else if (!(id = block_id(i, NULL)))
       error = cairn__error_oom();
     else
       error = cairn_buf_printf(&body, "<Latest>%s</Latest>", id);
-    free(id);
+    if (!ids)
+      free(id);
   }
   if (!error)
     error = cairn_buf_puts(&body, "</BlockList>");
@@ -331,7 +345,105 @@ struct upload_state {
   unsigned nslots;
   cairn_sha256 *sha;
   EVP_MD_CTX *md5;
+  char **ids;           /* of every block, as they are read */
+  cairn_strlist known;  /* "<id> <size>" of blocks there already, sorted */
+  uint64_t reused;      /* blocks not sent again */
 };
+
+/* Reading a block list: "<id> <size>" of each uncommitted block. */
+struct block_list {
+  XML_Parser parser;
+  cairn_strlist *out;
+  cairn_buf text;
+  char name[128];
+  int in_uncommitted;
+  int error;
+};
+
+static void XMLCALL bl_start(void *p, const XML_Char *el,
+                             const XML_Char **attr)
+{
+  struct block_list *b = p;
+
+  (void)attr;
+  cairn_buf_clear(&b->text);
+  if (strcmp(el, "UncommittedBlocks") == 0)
+    b->in_uncommitted = 1;
+}
+
+static void XMLCALL bl_end(void *p, const XML_Char *el)
+{
+  struct block_list *b = p;
+  char line[160];
+
+  if (strcmp(el, "UncommittedBlocks") == 0)
+    b->in_uncommitted = 0;
+  else if (b->in_uncommitted && strcmp(el, "Name") == 0)
+    snprintf(b->name, sizeof(b->name), "%s", cairn_buf_cstr(&b->text));
+  else if (b->in_uncommitted && strcmp(el, "Size") == 0) {
+    snprintf(line, sizeof(line), "%s %s", b->name,
+             cairn_buf_cstr(&b->text));
+    if (cairn_strlist_add(b->out, line) < 0)
+      b->error = CAIRN_ENOMEM;
+  }
+  cairn_buf_clear(&b->text);
+}
+
+static void XMLCALL bl_text(void *p, const XML_Char *s, int len)
+{
+  struct block_list *b = p;
+
+  if (cairn_buf_put(&b->text, s, (size_t)len) < 0)
+    b->error = CAIRN_ENOMEM;
+}
+
+/*
+ * The blocks of blob @p name that an upload sent but did not commit
+ * (none when the blob is not there), so that they are not sent again.
+ */
+static int uncommitted_blocks(cairn_azure_client *c, const char *container,
+                              const char *name, cairn_strlist *out)
+{
+  struct block_list b;
+  cairn_http_request req;
+  int error;
+
+  memset(&b, 0, sizeof(b));
+  b.out = out;
+  cairn_http_request_init(&req);
+  error = cairn__azure_request(&req, c, "GET", container, name,
+                               "comp=blocklist&blocklisttype=uncommitted");
+  if (!error) {
+    req.sink.kind = CAIRN_HTTP_SINK_BUF;
+    error = cairn__azure_send(c, &req, container, name);
+  }
+  if (error == CAIRN_ENOTFOUND) {
+    cairn_error_clear();
+    error = 0;
+    goto done;
+  }
+  if (error < 0)
+    goto done;
+  if (!(b.parser = XML_ParserCreate("UTF-8"))) {
+    error = cairn__error_oom();
+    goto done;
+  }
+  XML_SetUserData(b.parser, &b);
+  XML_SetElementHandler(b.parser, bl_start, bl_end);
+  XML_SetCharacterDataHandler(b.parser, bl_text);
+  if (XML_Parse(b.parser, req.response.ptr ? req.response.ptr : "",
+                (int)req.response.size, 1) != XML_STATUS_OK)
+    error = cairn__error(CAIRN_ERROR, "the block list of blob '%s' is not "
+                         "valid XML", name);
+  else
+    error = b.error;
+  XML_ParserFree(b.parser);
+  cairn_strlist_sort(out);
+done:
+  cairn_buf_dispose(&b.text);
+  cairn_http_request_dispose(&req);
+  return error;
+}
 
 static int upload_done(cairn_http_request *req, void *payload)
 {
@@ -344,6 +456,8 @@ static int upload_done(cairn_http_request *req, void *payload)
     return cairn__azure_error(s->up->c, req, s->up->container,
                               s->up->name);
   cairn__azure_progress(s->up->c, req->body.len, 0);
+  log_debug("azure", "sent a block of %llu bytes of '%s'",
+            (unsigned long long)req->body.len, s->up->name);
   return 0;
 }
 
@@ -365,19 +479,35 @@ static int upload_next(cairn_http_request **out, void *payload)
   if (!s)
     return 0;
 
-  offset = up->next * up->block;
-  len = (size_t)(up->size - offset < up->block ? up->size - offset
-                                                : up->block);
   if (!s->buf && !(s->buf = malloc((size_t)up->block)))
     return cairn__error_oom();
-  if ((error = read_full(up->fd, s->buf, len, offset, up->path)) < 0)
-    return error;
-  /* blocks are read in order: both digests in the same pass */
-  cairn_sha256_update(up->sha, s->buf, len);
-  if (up->md5)
-    EVP_DigestUpdate(up->md5, s->buf, len);
+  /* blocks that an earlier upload sent are read and hashed, not sent */
+  for (;;) {
+    unsigned char prefix[CAIRN_SHA256_LEN];
+    char key[96];
+
+    offset = up->next * up->block;
+    len = (size_t)(up->size - offset < up->block ? up->size - offset
+                                                  : up->block);
+    if ((error = read_full(up->fd, s->buf, len, offset, up->path)) < 0)
+      return error;
+    /* blocks are read in order: the digests in the same pass */
+    cairn_sha256_update(up->sha, s->buf, len);
+    if (up->md5)
+      EVP_DigestUpdate(up->md5, s->buf, len);
+    if (cairn_sha256_peek(up->sha, prefix) < 0 ||
+        !(up->ids[up->next] = block_id(up->next, prefix)))
+      return cairn__error_oom();
+    snprintf(key, sizeof(key), "%s %zu", up->ids[up->next], len);
+    if (!cairn_strlist_sorted_contains(&up->known, key))
+      break;
+    up->reused++;
+    cairn__azure_progress(up->c, len, 0);
+    if (++up->next >= up->count)
+      return 0;
+  }
   if ((error = block_request(&s->req, up->c, up->container, up->name,
-                             up->next, s->buf, len)) < 0)
+                             up->ids[up->next], s->buf, len)) < 0)
     return error;
   s->req.done = upload_done;
   s->req.payload = s;
@@ -394,16 +524,23 @@ static int upload_blocks(upload_state *up, unsigned flags, char hex[65])
   int error;
 
   up->next = 0;
+  up->reused = 0;
   cairn_sha256_reset(up->sha);
   if (up->md5)
     md5_reset(up->md5);
   if ((error = cairn_http_run(up->c->http, upload_next, up)) < 0)
     return error;
+  if (up->reused)
+    log_info("azure", "'%s': %llu of %llu blocks were there from an "
+             "earlier upload and were not sent again", up->name,
+             (unsigned long long)up->reused,
+             (unsigned long long)up->count);
   cairn__azure_sha_hex(up->sha, hex);
   if (up->md5 && !(md5 = cairn__azure_md5_b64(up->md5)))
     return CAIRN_ENOMEM;
   props.md5_b64 = md5;
-  error = commit_blocks(up->c, up->container, up->name, up->count, &props);
+  error = commit_blocks(up->c, up->container, up->name, up->count, up->ids,
+                        &props);
   free(md5);
   return error;
 }
@@ -429,6 +566,13 @@ static int upload_large(upload_state *up, unsigned flags, char hex[65])
     cairn_http_request_init(&up->slots[i].req);
     up->slots[i].up = up;
   }
+  if (!(up->ids = cairn__calloc(up->count + 1, sizeof(*up->ids)))) {
+    error = CAIRN_ENOMEM;
+    goto done;
+  }
+  if ((error = uncommitted_blocks(up->c, up->container, up->name,
+                                  &up->known)) < 0)
+    goto done;
   log_debug("azure", "uploading '%s': %llu blocks of %llu bytes, %u at once",
             up->name, (unsigned long long)up->count,
             (unsigned long long)up->block, up->nslots);
@@ -438,11 +582,16 @@ static int upload_large(upload_state *up, unsigned flags, char hex[65])
     if ((error = cairn__azure_container_recover(up->c, up->container)) == 0)
       error = upload_blocks(up, flags, hex);
   }
+done:
   for (i = 0; i < up->nslots; i++) {
     cairn_http_request_dispose(&up->slots[i].req);
     free(up->slots[i].buf);
   }
   free(up->slots);
+  for (i = 0; up->ids && i < up->count; i++)
+    free(up->ids[i]);
+  free(up->ids);
+  cairn_strlist_dispose(&up->known);
   EVP_MD_CTX_free(up->md5);
   return error;
 }
@@ -883,10 +1032,14 @@ int cairn_azure_writer_open_with(cairn_azure_writer **out,
 
 static int writer_put_block(cairn_azure_writer *w)
 {
+  char *id;
   int error;
 
-  error = block_request(&w->req, w->c, w->container, w->name, w->blocks,
+  if (!(id = block_id(w->blocks, NULL)))
+    return cairn__error_oom();
+  error = block_request(&w->req, w->c, w->container, w->name, id,
                         w->buf, w->len);
+  free(id);
   if (!error)
     error = cairn__azure_send(w->c, &w->req, w->container, w->name);
   if (error == CAIRN_ENOTFOUND && w->blocks == 0 &&
@@ -969,7 +1122,8 @@ static int writer_commit(cairn_azure_writer *w, char hex[65])
     props.md5_b64 = md5;
     props.meta = &w->meta;
     if (!error)
-      error = commit_blocks(w->c, w->container, w->name, w->blocks, &props);
+      error = commit_blocks(w->c, w->container, w->name, w->blocks, NULL,
+                            &props);
   }
   free(md5);
   cairn_azure_writer_abort(w);

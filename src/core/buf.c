@@ -146,6 +146,12 @@ void cairn_strlist_sort(cairn_strlist *l)
     qsort(l->items, l->count, sizeof(char *), compare_strings);
 }
 
+int cairn_strlist_sorted_contains(const cairn_strlist *l, const char *s)
+{
+  return l->count && bsearch(&s, l->items, l->count, sizeof(char *),
+                             compare_strings) != NULL;
+}
+
 int cairn_strlist_contains(const cairn_strlist *l, const char *s)
 {
   size_t i;

@@ -48,6 +48,8 @@ int cairn_strlist_add(cairn_strlist *l, const char *s);
 int cairn_strlist_take(cairn_strlist *l, char *s);
 void cairn_strlist_sort(cairn_strlist *l);
 int cairn_strlist_contains(const cairn_strlist *l, const char *s);
+/* The same, by binary search, for a list sorted with cairn_strlist_sort. */
+int cairn_strlist_sorted_contains(const cairn_strlist *l, const char *s);
 void cairn_strlist_dispose(cairn_strlist *l);
 
 /* strdup that sets the error on failure. */

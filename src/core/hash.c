@@ -50,6 +50,19 @@ void cairn_sha256_final(cairn_sha256 *h, unsigned char out[CAIRN_SHA256_LEN])
   EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL);
 }
 
+int cairn_sha256_peek(const cairn_sha256 *h,
+                      unsigned char out[CAIRN_SHA256_LEN])
+{
+  EVP_MD_CTX *copy = EVP_MD_CTX_new();
+  unsigned int n = CAIRN_SHA256_LEN;
+  int ok;
+
+  ok = copy && EVP_MD_CTX_copy_ex(copy, h->ctx) &&
+       EVP_DigestFinal_ex(copy, out, &n);
+  EVP_MD_CTX_free(copy);
+  return ok ? 0 : CAIRN_ENOMEM;
+}
+
 void cairn_sha256_reset(cairn_sha256 *h)
 {
   EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL);

@@ -19,6 +19,12 @@ void cairn_sha256_update(cairn_sha256 *h, const void *data, size_t len);
 /* Write the digest; the context may be reset and reused after. */
 void cairn_sha256_final(cairn_sha256 *h, unsigned char out[CAIRN_SHA256_LEN]);
 void cairn_sha256_reset(cairn_sha256 *h);
+/*
+ * The digest of what was hashed so far, leaving @p h to go on: the
+ * SHA-256 of a prefix, at the cost of one final block.
+ */
+int cairn_sha256_peek(const cairn_sha256 *h,
+                      unsigned char out[CAIRN_SHA256_LEN]);
 void cairn_sha256_free(cairn_sha256 *h);
 
 /* One-shot digests. */

@@ -305,6 +305,22 @@ int cairn_pipeline_import(cairn_artifact_version *v, cairn_store *store,
                           const char *name);
 
 /*
+ * Notes of uploads under way (journal.c), so that an upload that broke
+ * off resumes into the same version folder.  The path of the note for
+ * @p key (what identifies the upload) is a new string, or NULL.
+ */
+char *cairn__journal_path(cairn_store *store, const char *key);
+/*
+ * The version id noted; CAIRN_ENOTFOUND when there is no note, and
+ * CAIRN_EINUSE when the process that wrote it is still running (the same
+ * upload at once in two processes: the caller takes a version of its own
+ * and leaves the note alone).
+ */
+int cairn__journal_read(const char *path, char vid[37]);
+int cairn__journal_write(const char *path, const char *vid);
+void cairn__journal_remove(const char *path);
+
+/*
  * Guess a media type from a file name's extension
  * ("application/octet-stream" when unknown).  Static string.
  */

@@ -598,12 +598,58 @@ static int read_metrics(struct runner *r, size_t i)
   return 0;
 }
 
+/*
+ * The version id of output @p k of step @p i: the one noted by an upload
+ * of the same file output of a step run with the same cache key that
+ * broke off, so that the blocks it sent are not sent again; else a new
+ * one, noted in *note until the output is recorded.
+ */
+static int output_vid(struct runner *r, size_t i, size_t k, char **note,
+                      char vid[37])
+{
+  const cairn_pipeline_step *ps = &r->p->steps[i];
+  struct step *s = &r->steps[i];
+  struct stat st;
+  char *local, *key;
+  int error;
+
+  *note = NULL;
+  local = cairn__sprintf("%s/outputs/%s", s->workdir, ps->outputs[k].name);
+  if (!local)
+    return CAIRN_ENOMEM;
+  error = stat(local, &st);
+  free(local);
+  if (error != 0 || !S_ISREG(st.st_mode) || !s->rec.cache_key)
+    return cairn_uuid4(vid);
+  key = cairn__sprintf("step\n%s\n%s\n%s\n%llu", r->store_id,
+                       s->rec.cache_key, ps->outputs[k].name,
+                       (unsigned long long)st.st_size);
+  *note = key ? cairn__journal_path(r->store, key) : NULL;
+  free(key);
+  if (!*note)
+    return CAIRN_ENOMEM;
+  error = cairn__journal_read(*note, vid);
+  if (error == 0) {
+    log_info("pipeline", "step '%s': output '%s' goes on where an upload "
+             "that broke off stopped", ps->name, ps->outputs[k].name);
+    return 0;
+  }
+  if (error == CAIRN_EINUSE) {
+    free(*note);
+    *note = NULL;
+  }
+  if ((error = cairn_uuid4(vid)) < 0)
+    return error;
+  return *note ? cairn__journal_write(*note, vid) : 0;
+}
+
 /* Upload every output, then record them all; nothing on failure. */
 static int collect_outputs(struct runner *r, size_t i)
 {
   const cairn_pipeline_step *ps = &r->p->steps[i];
   struct step *s = &r->steps[i];
-  char **vdirs = NULL, *local = NULL, *rel = NULL, vid[37];
+  char **vdirs = NULL, **notes = NULL, *local = NULL, *rel = NULL;
+  char vid[37];
   struct stat st;
   size_t k, made = 0;
   int error = 0, began = 0;
@@ -629,15 +675,16 @@ static int collect_outputs(struct runner *r, size_t i)
     return error;
 
   vdirs = cairn__calloc(ps->noutputs + 1, sizeof(*vdirs));
+  notes = cairn__calloc(ps->noutputs + 1, sizeof(*notes));
   s->outs = cairn__calloc(ps->noutputs + 1, sizeof(*s->outs));
-  if (!vdirs || !s->outs) {
+  if (!vdirs || !notes || !s->outs) {
     error = CAIRN_ENOMEM;
     goto done;
   }
   for (k = 0; k < ps->noutputs; k++) {
     cairn_artifact_version *v = &s->outs[k];
     s->nouts = k + 1;
-    if ((error = cairn_uuid4(vid)) < 0)
+    if ((error = output_vid(r, i, k, &notes[k], vid)) < 0)
       goto done;
     rel = cairn__sprintf("%s/%s/%s/%s", r->p->name, ps->name,
                          ps->outputs[k].name, vid);
@@ -695,6 +742,12 @@ done:
   }
   for (k = 0; vdirs && k < ps->noutputs; k++)
     free(vdirs[k]);
+  /* recorded, or failed and cleaned up: nothing to go on with */
+  for (k = 0; notes && k < ps->noutputs; k++) {
+    cairn__journal_remove(notes[k]);
+    free(notes[k]);
+  }
+  free(notes);
   free(vdirs);
   free(rel);
   free(local);

@@ -108,6 +108,45 @@ cmp -s "$data/big.bin" "$work/fielded.bin" || fail "through the store's fields"
 refused artifact-store update az_store --block_size=12
 has "block_size" "a block size below 64 KiB"
 
+# An import killed in the middle of its upload, run again, sends only
+# the blocks that are missing and commits once.
+head -c 120000000 /dev/urandom >"$data/resumed.bin"
+set +e
+"$CAIRN_BIN" --log-level debug artifact import "$data/resumed.bin" \
+  --name resumed --block-size 1MiB --max-concurrency 2 \
+  >"$work/kill.out" 2>"$work/kill.err" &
+pid=$!
+for _ in $(seq 1 400); do
+  [ "$(grep -c 'sent a block of' "$work/kill.err")" -ge 30 ] && break
+  sleep 0.05
+done
+kill -KILL "$pid"
+wait "$pid"
+set -e
+checks=$((checks + 1))
+sent_before=$(grep -c 'sent a block of' "$work/kill.err" || true)
+[ "$sent_before" -ge 30 ] && [ "$sent_before" -lt 115 ] ||
+  fail "the import was killed after $sent_before of 115 blocks"
+refused artifact describe resumed
+ok --log-level debug artifact import "$data/resumed.bin" --name resumed \
+  --block-size 1MiB --max-concurrency 2
+has "were there from an earlier upload and were not sent again" \
+  "the second import goes on"
+sent_after=$(grep -c 'sent a block of' <<<"$err" || true)
+echo "resume: $sent_before blocks sent before the kill, $sent_after after"
+checks=$((checks + 1))
+[ "$sent_after" -le $((115 - sent_before + 4)) ] ||
+  fail "the second import sent $sent_after blocks after $sent_before"
+[ "$(grep -c 'committing 115 blocks' <<<"$err")" -ge 1 ] ||
+  fail "no block list committed"
+ok artifact get resumed "$work/resumed.back"
+cmp -s "$data/resumed.bin" "$work/resumed.back" ||
+  fail "the resumed import came back different"
+ok artifact describe resumed --output json
+same "$(json "d['version']" <<<"$out")" 1 "one version after a resume"
+[ -z "$(ls -A "$CAIRN_HOME/transfers" 2>/dev/null)" ] ||
+  fail "an upload note is left: $(ls "$CAIRN_HOME/transfers")"
+
 # An import stopped by Ctrl-C records nothing and leaves no blob behind.
 head -c 400000000 /dev/zero >"$data/large.bin"
 set +e
