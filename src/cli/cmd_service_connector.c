@@ -961,7 +961,7 @@ static int do_list_resources(cli_ctx *ctx, int argc, char **argv)
                                         "RESOURCE NAMES"};
   const char *ctype, *rtype, *rid;
   cairn_connector *list = NULL;
-  cairn_store *store;
+  cairn_store *store = NULL;
   cli_table *t;
   cli_args a;
   json_t *rows, *row;
