@@ -486,6 +486,26 @@ CAIRN_EXTERN(int) cairn_azure_blob_upload_many(cairn_azure_client *client,
                                                cairn_azure_upload_job *jobs,
                                                size_t count, unsigned flags);
 
+/** One blob of cairn_azure_blob_download_many(). */
+typedef struct {
+  const char *name;       /**< blob name (borrowed) */
+  const char *local_path; /**< local file, replaced (borrowed) */
+  uint64_t size;          /**< set on success */
+  char sha256[65];        /**< set on success */
+} cairn_azure_download_job;
+
+/**
+ * Download many blobs over the client's connections, its concurrency of
+ * them at once, each small blob in one request (no separate look at its
+ * properties); larger ones then in parallel ranges.  Every blob is
+ * checked against its SHA-256 (metadata cairnsha256), else its
+ * Content-MD5, when it has one (CAIRN_EINTEGRITY).  Returns at the first
+ * failure, whose message names the blob.
+ */
+CAIRN_EXTERN(int) cairn_azure_blob_download_many(
+    cairn_azure_client *client, const char *container,
+    cairn_azure_download_job *jobs, size_t count);
+
 /**
  * Delete many blobs with their snapshots, @p client's concurrency of
  * them at once.  A blob that is gone already counts as deleted.

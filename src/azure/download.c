@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,17 +28,26 @@
 
 typedef struct download_state download_state;
 
-enum { SLOT_FREE = 0, SLOT_BUSY, SLOT_READY };
+/* Bytes the hashing thread reads back at a time: small enough to stay in
+ * the processor's cache between the read and the hash. */
+#define HASH_CHUNK (256 * 1024)
+/* The largest range asked for at once. */
+#define MAX_RANGE ((uint64_t)256 << 20)
 
 typedef struct {
   cairn_http_request req;
   download_state *dl;
-  char *buf;
-  size_t len;
   uint64_t index;
-  int state;
+  int busy;
 } download_slot;
 
+/*
+ * Ranges are fetched in parallel and written in place by the transport
+ * as they arrive (each piece goes to the file while it is still in the
+ * processor's cache).  A thread of its own reads the file back in order,
+ * as far as the ranges are complete, and hashes it, so that the event
+ * loop never waits for the hash.
+ */
 struct download_state {
   cairn_azure_client *c;
   const char *container;
@@ -49,40 +59,76 @@ struct download_state {
   uint64_t block;
   uint64_t count;
   uint64_t next_issue;
-  uint64_t next_hash;
   download_slot *slots;
   unsigned nslots;
   cairn_sha256 *sha;
   EVP_MD_CTX *md5; /* [nullable] when the blob's MD5 is checked */
+
+  pthread_t hasher;
+  pthread_mutex_t lock;
+  pthread_cond_t ready;
+  unsigned char *done; /* per range, under lock */
+  uint64_t complete;   /* ranges complete from the start, under lock */
+  uint64_t hashed;     /* bytes hashed, by the hasher */
+  int stop;            /* under lock */
+  int hash_error;      /* errno of a failed read back */
 };
 
-/* Hash the ranges that are ready, in order, freeing their buffers. */
-static void hash_ready(download_state *dl)
+static void *hash_thread(void *arg)
 {
-  download_slot *s;
+  download_state *dl = arg;
+  char *buf = malloc(HASH_CHUNK);
+  uint64_t upto;
+  ssize_t n;
 
-  while (dl->next_hash < dl->count) {
-    s = &dl->slots[dl->next_hash % dl->nslots];
-    if (s->state != SLOT_READY || s->index != dl->next_hash)
-      return;
-    cairn_sha256_update(dl->sha, s->buf, s->len);
-    if (dl->md5)
-      EVP_DigestUpdate(dl->md5, s->buf, s->len);
-    s->state = SLOT_FREE;
-    dl->next_hash++;
+  if (!buf) {
+    dl->hash_error = ENOMEM;
+    return NULL;
   }
+  for (;;) {
+    pthread_mutex_lock(&dl->lock);
+    while (dl->complete * dl->block <= dl->hashed && !dl->stop)
+      pthread_cond_wait(&dl->ready, &dl->lock);
+    upto = dl->complete * dl->block;
+    if (upto > dl->size)
+      upto = dl->size;
+    pthread_mutex_unlock(&dl->lock);
+    if (dl->hashed >= upto)
+      break; /* stopped, with nothing more complete */
+    while (dl->hashed < upto) {
+      size_t want = upto - dl->hashed < HASH_CHUNK
+                        ? (size_t)(upto - dl->hashed) : HASH_CHUNK;
+
+      n = pread(dl->fd, buf, want, (off_t)dl->hashed);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0) {
+        dl->hash_error = n < 0 ? errno : EIO;
+        free(buf);
+        return NULL;
+      }
+      cairn_sha256_update(dl->sha, buf, (size_t)n);
+      if (dl->md5)
+        EVP_DigestUpdate(dl->md5, buf, (size_t)n);
+      dl->hashed += (uint64_t)n;
+    }
+    if (dl->hashed >= dl->size)
+      break;
+  }
+  free(buf);
+  return NULL;
 }
 
 static int download_done(cairn_http_request *req, void *payload)
 {
   download_slot *s = payload;
   download_state *dl = s->dl;
+  uint64_t len;
   int error;
 
-  if (req->result == CAIRN_ECANCELLED) {
-    s->state = SLOT_FREE;
+  s->busy = 0;
+  if (req->result == CAIRN_ECANCELLED)
     return 0;
-  }
   if (req->result < 0 || (req->status != 206 && req->status != 200)) {
     error = cairn__azure_error(dl->c, req, dl->container, dl->name);
     if (error == CAIRN_EPRECONDITION)
@@ -91,44 +137,46 @@ static int download_done(cairn_http_request *req, void *payload)
                            "downloaded: try again", dl->name);
     return error;
   }
-  if (req->received != s->len)
+  len = dl->size - s->index * dl->block < dl->block
+            ? dl->size - s->index * dl->block : dl->block;
+  if (req->received != len)
     return cairn__error(CAIRN_ENET,
                         "short answer for a range of blob '%s' (%llu of "
-                        "%zu bytes)", dl->name,
-                        (unsigned long long)req->received, s->len);
-  if ((error = cairn__azure_write_full(dl->fd, s->buf, s->len,
-                                      s->index * dl->block, dl->path)) < 0)
-    return error;
-  cairn__azure_progress(dl->c, s->len, 0);
-  s->state = SLOT_READY;
-  hash_ready(dl);
+                        "%llu bytes)", dl->name,
+                        (unsigned long long)req->received,
+                        (unsigned long long)len);
+  cairn__azure_progress(dl->c, len, 0);
+  pthread_mutex_lock(&dl->lock);
+  dl->done[s->index] = 1;
+  while (dl->complete < dl->count && dl->done[dl->complete])
+    dl->complete++;
+  pthread_cond_signal(&dl->ready);
+  pthread_mutex_unlock(&dl->lock);
   return 0;
 }
 
 static int download_next(cairn_http_request **out, void *payload)
 {
   download_state *dl = payload;
-  download_slot *s;
-  uint64_t offset;
+  download_slot *s = NULL;
+  uint64_t offset, len;
   char range[64];
+  unsigned i;
   int error;
 
   *out = NULL;
-  if (dl->next_issue >= dl->count ||
-      dl->next_issue >= dl->next_hash + dl->nslots)
+  if (dl->next_issue >= dl->count)
     return 0;
-  s = &dl->slots[dl->next_issue % dl->nslots];
-  if (s->state != SLOT_FREE)
+  for (i = 0; i < dl->nslots && !s; i++)
+    if (!dl->slots[i].busy)
+      s = &dl->slots[i];
+  if (!s)
     return 0;
-
   offset = dl->next_issue * dl->block;
-  s->len = (size_t)(dl->size - offset < dl->block ? dl->size - offset
-                                                   : dl->block);
-  if (!s->buf && !(s->buf = malloc((size_t)dl->block)))
-    return cairn__error_oom();
+  len = dl->size - offset < dl->block ? dl->size - offset : dl->block;
   snprintf(range, sizeof(range), "bytes=%llu-%llu",
            (unsigned long long)offset,
-           (unsigned long long)(offset + s->len - 1));
+           (unsigned long long)(offset + len - 1));
   if ((error = cairn__azure_request(&s->req, dl->c, "GET", dl->container,
                                     dl->name, NULL)) < 0 ||
       (error = cairn_http_headers_add(&s->req.headers, "x-ms-range",
@@ -138,13 +186,13 @@ static int download_next(cairn_http_request **out, void *payload)
                                                      "If-Match",
                                                      dl->etag)) < 0)
     return error;
-  s->req.sink.kind = CAIRN_HTTP_SINK_MEM;
-  s->req.sink.data = s->buf;
-  s->req.sink.cap = s->len;
+  s->req.sink.kind = CAIRN_HTTP_SINK_FD;
+  s->req.sink.fd = dl->fd;
+  s->req.sink.offset = offset;
   s->req.done = download_done;
   s->req.payload = s;
   s->index = dl->next_issue++;
-  s->state = SLOT_BUSY;
+  s->busy = 1;
   *out = &s->req;
   return 0;
 }
@@ -154,24 +202,57 @@ static int download_ranges(download_state *dl)
   unsigned i;
   int error;
 
-  dl->block = dl->c->opts.block_size;
+  /*
+   * Ranges go to the file as they arrive and hold no memory of ours, so
+   * they may be large: each request costs the service, so about two
+   * rounds of the concurrency, and never less than a block.
+   */
+  dl->block = (dl->size + 2ull * dl->c->opts.max_concurrency - 1) /
+              (2ull * dl->c->opts.max_concurrency);
+  if (dl->block < dl->c->opts.block_size)
+    dl->block = dl->c->opts.block_size;
+  if (dl->block > MAX_RANGE)
+    dl->block = MAX_RANGE;
   dl->count = (dl->size + dl->block - 1) / dl->block;
-  dl->nslots = cairn__azure_pool_size(dl->c, dl->block);
-  if (!(dl->slots = cairn__calloc(dl->nslots, sizeof(*dl->slots))))
+  dl->nslots = dl->c->opts.max_concurrency;
+  if (dl->nslots > dl->count)
+    dl->nslots = (unsigned)dl->count;
+  if (!(dl->slots = cairn__calloc(dl->nslots, sizeof(*dl->slots))) ||
+      !(dl->done = cairn__calloc(dl->count, 1))) {
+    free(dl->slots);
     return CAIRN_ENOMEM;
+  }
   for (i = 0; i < dl->nslots; i++) {
     cairn_http_request_init(&dl->slots[i].req);
     dl->slots[i].dl = dl;
   }
-  error = cairn_http_run(dl->c->http, download_next, dl);
-  if (!error && dl->next_hash != dl->count)
+  pthread_mutex_init(&dl->lock, NULL);
+  pthread_cond_init(&dl->ready, NULL);
+  if (pthread_create(&dl->hasher, NULL, hash_thread, dl) != 0) {
+    error = cairn__error(CAIRN_ERROR, "cannot start a thread to hash "
+                         "blob '%s'", dl->name);
+  } else {
+    error = cairn_http_run(dl->c->http, download_next, dl);
+    /* no more ranges come: the hasher ends at the last or at a gap */
+    pthread_mutex_lock(&dl->lock);
+    dl->stop = 1;
+    pthread_cond_signal(&dl->ready);
+    pthread_mutex_unlock(&dl->lock);
+    pthread_join(dl->hasher, NULL);
+  }
+  if (!error && dl->hash_error) {
+    errno = dl->hash_error;
+    error = cairn__error_errno("cannot read back", dl->path);
+  }
+  if (!error && dl->hashed != dl->size)
     error = cairn__error(CAIRN_ERROR, "download of blob '%s' stopped "
                          "early", dl->name);
-  for (i = 0; i < dl->nslots; i++) {
+  pthread_cond_destroy(&dl->ready);
+  pthread_mutex_destroy(&dl->lock);
+  for (i = 0; i < dl->nslots; i++)
     cairn_http_request_dispose(&dl->slots[i].req);
-    free(dl->slots[i].buf);
-  }
   free(dl->slots);
+  free(dl->done);
   return error;
 }
 
@@ -260,7 +341,7 @@ int cairn_azure_blob_download_file(cairn_azure_client *c,
   dl.path = local_path;
   dl.etag = info.etag;
   dl.size = info.size;
-  dl.fd = open(local_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  dl.fd = open(local_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (dl.fd < 0) {
     error = cairn__error_errno("cannot create", local_path);
     goto done;
@@ -413,3 +494,217 @@ void cairn_azure_reader_close(cairn_azure_reader *r)
   free(r);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Many blobs                                                          */
+/* ------------------------------------------------------------------ */
+
+typedef struct many_state many_state;
+
+typedef struct {
+  cairn_http_request req;
+  many_state *st;
+  size_t job;
+  int busy;
+} many_slot;
+
+struct many_state {
+  cairn_azure_client *c;
+  const char *container;
+  cairn_azure_download_job *jobs;
+  size_t count;
+  size_t next;
+  uint64_t first;   /* bytes asked for in the one request of a blob */
+  many_slot *slots;
+  unsigned nslots;
+  size_t *later;    /* blobs larger than that, fetched in ranges after */
+  size_t nlater;
+};
+
+static int many_fail(many_state *st, size_t job, int error)
+{
+  cairn__error_prefix("cannot read blob '%s' into '%s'",
+                      st->jobs[job].name, st->jobs[job].local_path);
+  return error;
+}
+
+/* The blob's whole size from a ranged answer, or -1. */
+static int64_t total_size(const cairn_http_request *req)
+{
+  const char *v = cairn_http_headers_get(&req->response_headers,
+                                         "Content-Range");
+  const char *slash = v ? strrchr(v, '/') : NULL;
+
+  if (slash && slash[1] != '*')
+    return strtoll(slash + 1, NULL, 10);
+  if (req->status == 200 &&
+      (v = cairn_http_headers_get(&req->response_headers,
+                                  "Content-Length")))
+    return strtoll(v, NULL, 10);
+  return -1;
+}
+
+/* Check a whole blob read in one answer, and write it to its file. */
+static int many_store(many_state *st, size_t job,
+                      const cairn_http_request *req)
+{
+  cairn_azure_download_job *j = &st->jobs[job];
+  const char *data = req->response.ptr ? req->response.ptr : "";
+  size_t len = req->status == 416 ? 0 : req->response.size;
+  const char *want, *md5_want;
+  unsigned char digest[CAIRN_SHA256_LEN], md5[CAIRN_MD5_LEN];
+  char *md5_got;
+  int fd, error;
+
+  cairn_sha256_digest(digest, data, len);
+  cairn_hex_encode(j->sha256, digest, sizeof(digest));
+  want = cairn_http_headers_get(&req->response_headers,
+                                "x-ms-meta-cairnsha256");
+  md5_want = cairn_http_headers_get(&req->response_headers,
+                                    "x-ms-blob-content-md5");
+  if (want && strcasecmp(want, j->sha256) != 0)
+    return cairn__error(CAIRN_EINTEGRITY, "blob '%s' in container '%s' "
+                        "does not match its SHA-256 (stored %s, read %s): "
+                        "the data is damaged", j->name, st->container, want,
+                        j->sha256);
+  if (!want && md5_want) {
+    cairn_md5_digest(md5, data, len);
+    if (!(md5_got = cairn_base64_encode(md5, sizeof(md5))))
+      return cairn__error_oom();
+    error = strcmp(md5_got, md5_want) != 0;
+    free(md5_got);
+    if (error)
+      return cairn__error(CAIRN_EINTEGRITY, "blob '%s' in container '%s' "
+                          "does not match its Content-MD5 (stored %s): the "
+                          "data is damaged", j->name, st->container,
+                          md5_want);
+  }
+  fd = open(j->local_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return cairn__error_errno("cannot create", j->local_path);
+  error = cairn__azure_write_full(fd, data, len, 0, j->local_path);
+  if (close(fd) < 0 && !error)
+    error = cairn__error_errno("cannot write", j->local_path);
+  if (error < 0) {
+    unlink(j->local_path);
+    return error;
+  }
+  j->size = len;
+  cairn__azure_progress(st->c, len, 1);
+  return 0;
+}
+
+static int many_done(cairn_http_request *req, void *payload)
+{
+  many_slot *s = payload;
+  many_state *st = s->st;
+  int64_t total;
+  int error;
+
+  s->busy = 0;
+  if (req->result == CAIRN_ECANCELLED)
+    return 0;
+  /* an empty blob has no range to give: 416 with "bytes * /0" */
+  if (req->result == 0 && req->status == 416 && total_size(req) == 0)
+    return (error = many_store(st, s->job, req)) < 0
+               ? many_fail(st, s->job, error) : 0;
+  if (req->result < 0 || (req->status != 200 && req->status != 206))
+    return many_fail(st, s->job,
+                     cairn__azure_error(st->c, req, st->container,
+                                        st->jobs[s->job].name));
+  total = total_size(req);
+  if (total < 0 || (uint64_t)total != req->response.size) {
+    /* larger than one answer: read in ranges once the others are done */
+    st->later[st->nlater++] = s->job;
+    cairn_buf_clear(&req->response);
+    return 0;
+  }
+  error = many_store(st, s->job, req);
+  cairn_buf_clear(&req->response);
+  return error < 0 ? many_fail(st, s->job, error) : 0;
+}
+
+static int many_next(cairn_http_request **out, void *payload)
+{
+  many_state *st = payload;
+  many_slot *s = NULL;
+  char range[64];
+  unsigned i;
+  size_t job;
+  int error;
+
+  *out = NULL;
+  for (i = 0; i < st->nslots && !s; i++)
+    if (!st->slots[i].busy)
+      s = &st->slots[i];
+  if (!s || st->next >= st->count)
+    return 0;
+  job = st->next;
+  snprintf(range, sizeof(range), "bytes=0-%llu",
+           (unsigned long long)(st->first - 1));
+  if ((error = cairn__azure_request(&s->req, st->c, "GET", st->container,
+                                    st->jobs[job].name, NULL)) < 0 ||
+      (error = cairn_http_headers_set(&s->req.headers, "x-ms-range",
+                                      range)) < 0)
+    return many_fail(st, job, error);
+  s->req.sink.kind = CAIRN_HTTP_SINK_BUF;
+  s->req.done = many_done;
+  s->req.payload = s;
+  s->job = job;
+  s->busy = 1;
+  st->next++;
+  *out = &s->req;
+  return 0;
+}
+
+int cairn_azure_blob_download_many(cairn_azure_client *c,
+                                   const char *container,
+                                   cairn_azure_download_job *jobs,
+                                   size_t count)
+{
+  many_state st;
+  struct stat sb;
+  unsigned i;
+  size_t k;
+  int error;
+
+  memset(&st, 0, sizeof(st));
+  if (!count)
+    return 0;
+  st.c = c;
+  st.container = container;
+  st.jobs = jobs;
+  st.count = count;
+  st.nslots = c->opts.max_concurrency;
+  /* one request a blob, its answer within the memory budget */
+  st.first = c->opts.memory_budget / st.nslots;
+  if (st.first > c->opts.block_size)
+    st.first = c->opts.block_size;
+  if (st.first < 64 * 1024)
+    st.first = 64 * 1024;
+  if (!(st.slots = cairn__calloc(st.nslots, sizeof(*st.slots))) ||
+      !(st.later = cairn__calloc(count, sizeof(*st.later)))) {
+    free(st.slots);
+    return CAIRN_ENOMEM;
+  }
+  for (i = 0; i < st.nslots; i++) {
+    cairn_http_request_init(&st.slots[i].req);
+    st.slots[i].st = &st;
+  }
+  error = cairn_http_run(c->http, many_next, &st);
+  for (i = 0; i < st.nslots; i++)
+    cairn_http_request_dispose(&st.slots[i].req);
+  for (k = 0; !error && k < st.nlater; k++) {
+    cairn_azure_download_job *j = &jobs[st.later[k]];
+
+    if ((error = cairn_azure_blob_download_file(c, container, j->name,
+                                                j->local_path,
+                                                j->sha256)) < 0)
+      error = many_fail(&st, st.later[k], error);
+    else if (stat(j->local_path, &sb) == 0)
+      j->size = (uint64_t)sb.st_size;
+  }
+  free(st.later);
+  free(st.slots);
+  return error;
+}

@@ -318,6 +318,9 @@ char *cairn__azure_md5_b64(EVP_MD_CTX *ctx)
   return out;
 }
 
+/* Bytes read and hashed at a time: they stay in the processor's cache. */
+#define HASH_PIECE (256 * 1024)
+
 /* ------------------------------------------------------------------ */
 /* Upload                                                              */
 /* ------------------------------------------------------------------ */
@@ -461,6 +464,29 @@ static int upload_done(cairn_http_request *req, void *payload)
   return 0;
 }
 
+/*
+ * Read a block of the file and hash it in the same pass, a piece at a
+ * time, so that each piece is hashed while it is still in the
+ * processor's cache.  Blocks are read in order.
+ */
+static int read_hash(upload_state *up, char *buf, size_t len,
+                     uint64_t offset)
+{
+  size_t done, piece;
+  int error;
+
+  for (done = 0; done < len; done += piece) {
+    piece = len - done < HASH_PIECE ? len - done : HASH_PIECE;
+    if ((error = read_full(up->fd, buf + done, piece, offset + done,
+                           up->path)) < 0)
+      return error;
+    cairn_sha256_update(up->sha, buf + done, piece);
+    if (up->md5)
+      EVP_DigestUpdate(up->md5, buf + done, piece);
+  }
+  return 0;
+}
+
 static int upload_next(cairn_http_request **out, void *payload)
 {
   upload_state *up = payload;
@@ -489,12 +515,8 @@ static int upload_next(cairn_http_request **out, void *payload)
     offset = up->next * up->block;
     len = (size_t)(up->size - offset < up->block ? up->size - offset
                                                   : up->block);
-    if ((error = read_full(up->fd, s->buf, len, offset, up->path)) < 0)
+    if ((error = read_hash(up, s->buf, len, offset)) < 0)
       return error;
-    /* blocks are read in order: the digests in the same pass */
-    cairn_sha256_update(up->sha, s->buf, len);
-    if (up->md5)
-      EVP_DigestUpdate(up->md5, s->buf, len);
     if (cairn_sha256_peek(up->sha, prefix) < 0 ||
         !(up->ids[up->next] = block_id(up->next, prefix)))
       return cairn__error_oom();

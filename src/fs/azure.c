@@ -19,9 +19,6 @@
 #include "core/log.h"
 #include "fs/fs_internal.h"
 
-/* At most this many files move at once in a tree transfer. */
-#define TREE_THREADS 8
-
 struct azure_fs {
   cairn_fs base;
   const cairn_azure_account *account;
@@ -480,102 +477,6 @@ static int az_get_file(cairn_fs *fs, const char *src, const char *local,
   return error;
 }
 
-/* Many downloads over several clients, one per thread. */
-struct pool {
-  cairn_fs *fs;
-  struct cairn__fs_job *jobs;
-  size_t n;
-  size_t next;
-  pthread_mutex_t lock;
-  int error;       /* the first failure */
-  char *message;   /* its message */
-};
-
-static void pool_fail(struct pool *p, int error)
-{
-  pthread_mutex_lock(&p->lock);
-  if (!p->error) {
-    p->error = error;
-    p->message = cairn__strdup(cairn_error_last()->message);
-  }
-  pthread_mutex_unlock(&p->lock);
-}
-
-static void *pool_worker(void *arg)
-{
-  struct pool *p = arg;
-  struct azure_fs *az = AZ(p->fs);
-  cairn_azure_client *client = NULL;
-  int error;
-
-  error = cairn_azure_client_new(&client, az->account, &az->opts);
-  if (error < 0) {
-    pool_fail(p, error);
-    return NULL;
-  }
-  for (;;) {
-    struct cairn__fs_job *j;
-    struct stat st;
-    char *name;
-
-    pthread_mutex_lock(&p->lock);
-    j = !p->error && p->next < p->n ? &p->jobs[p->next++] : NULL;
-    pthread_mutex_unlock(&p->lock);
-    if (!j)
-      break;
-    if (!(name = blob_name(p->fs, j->remote))) {
-      pool_fail(p, CAIRN_ENOMEM);
-      break;
-    }
-    error = cairn_azure_blob_download_file(client, az->uri.container, name,
-                                           j->local, j->sha256);
-    free(name);
-    if (error < 0) {
-      pool_fail(p, error);
-      break;
-    }
-    if (stat(j->local, &st) == 0)
-      j->size = (uint64_t)st.st_size;
-  }
-  cairn_azure_client_free(client);
-  return NULL;
-}
-
-static int run_pool(cairn_fs *fs, struct cairn__fs_job *jobs, size_t n)
-{
-  pthread_t threads[TREE_THREADS];
-  struct pool p;
-  size_t nthreads = n < TREE_THREADS ? n : TREE_THREADS, started = 0, i;
-  int error;
-
-  memset(&p, 0, sizeof(p));
-  p.fs = fs;
-  p.jobs = jobs;
-  p.n = n;
-  pthread_mutex_init(&p.lock, NULL);
-  for (i = 0; i < nthreads; i++) {
-    if (pthread_create(&threads[i], NULL, pool_worker, &p) != 0)
-      break;
-    started++;
-  }
-  if (!started)
-    pool_worker(&p);
-  for (i = 0; i < started; i++)
-    pthread_join(threads[i], NULL);
-  pthread_mutex_destroy(&p.lock);
-
-  error = p.error;
-  if (error)
-    cairn__error(error, "%s", p.message ? p.message : "transfer failed");
-  free(p.message);
-  return error;
-}
-
-/*
- * Many files up: small ones as parallel Put Blobs on the store's own
- * client (one connection pool, concurrency lowered while the service is
- * busy), large ones block by block.
- */
 static int az_put_many(cairn_fs *fs, struct cairn__fs_job *jobs, size_t n)
 {
   cairn_azure_upload_job *up;
@@ -608,7 +509,30 @@ done:
 
 static int az_get_many(cairn_fs *fs, struct cairn__fs_job *jobs, size_t n)
 {
-  return run_pool(fs, jobs, n);
+  cairn_azure_download_job *down;
+  size_t i;
+  int error = 0;
+
+  if (!(down = cairn__calloc(n + 1, sizeof(*down))))
+    return CAIRN_ENOMEM;
+  for (i = 0; i < n; i++) {
+    down[i].local_path = jobs[i].local;
+    if (!(down[i].name = blob_name(fs, jobs[i].remote))) {
+      error = CAIRN_ENOMEM;
+      goto done;
+    }
+  }
+  error = cairn_azure_blob_download_many(AZ(fs)->client, container(fs),
+                                         down, n);
+  for (i = 0; !error && i < n; i++) {
+    jobs[i].size = down[i].size;
+    memcpy(jobs[i].sha256, down[i].sha256, sizeof(jobs[i].sha256));
+  }
+done:
+  for (i = 0; i < n; i++)
+    free((char *)down[i].name);
+  free(down);
+  return error;
 }
 
 static int az_metadata(cairn_fs *fs, const char *path,

@@ -487,6 +487,7 @@ typedef struct {
   unsigned nactive;
   unsigned nwaiting;
   int idle; /* the producer had nothing; ask again after a completion */
+  int later; /* the producer will have more after cairn_http_wakeup() */
   int error;
 } run_state;
 
@@ -925,6 +926,10 @@ static void fill(run_state *rs)
       rs->error = error;
       return;
     }
+    if (error == CAIRN_HTTP_LATER) {
+      rs->later = 1;
+      return;
+    }
     if (!req) {
       rs->idle = 1;
       return;
@@ -973,6 +978,11 @@ static void cancel_all(run_state *rs)
   }
 }
 
+void cairn_http_wakeup(cairn_http_client *c)
+{
+  curl_multi_wakeup(c->multi);
+}
+
 int cairn_http_run(cairn_http_client *c, cairn_http_producer next,
                    void *payload)
 {
@@ -993,10 +1003,11 @@ int cairn_http_run(cairn_http_client *c, cairn_http_producer next,
     }
     /* retries that are due go first, then new requests */
     due = start_due(&rs);
+    rs.later = 0;
     fill(&rs);
     if (rs.error)
       break;
-    if (!rs.nactive && !rs.nwaiting) {
+    if (!rs.nactive && !rs.nwaiting && !rs.later) {
       if (rs.idle)
         break;
       continue;

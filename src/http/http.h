@@ -191,11 +191,19 @@ unsigned cairn_http_client_limit(const cairn_http_client *client);
 /*
  * Hands out the next request.  Set *out and return 0; set *out to NULL
  * when there is nothing to send now (the producer is asked again after
- * the next completion; with nothing in flight, the run ends); return a
- * negative code to stop the run.  The request stays the caller's: the
- * engine never frees it.
+ * the next completion; with nothing in flight, the run ends); return
+ * CAIRN_HTTP_LATER (with *out NULL) when more will come once another
+ * thread has done its part: the run then waits, also with nothing in
+ * flight, until that thread calls cairn_http_wakeup() or a request
+ * completes, and asks again.  Return a negative code to stop the run.
+ * The request stays the caller's: the engine never frees it.
  */
 typedef int (*cairn_http_producer)(cairn_http_request **out, void *payload);
+
+#define CAIRN_HTTP_LATER 1
+
+/* Make a waiting cairn_http_run() ask its producer again.  Any thread. */
+void cairn_http_wakeup(cairn_http_client *client);
 
 /*
  * Run requests from @p next, at most the client's concurrency at once,

@@ -22,6 +22,7 @@
 #include "azure/auth.h"
 #include "azure/client.h"
 #include "core/hash.h"
+#include "core/util.h"
 
 #define DEV_KEY                                                            \
   "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZF" \
@@ -775,6 +776,90 @@ static void test_content_md5(void **state)
   free(got);
 }
 
+/* Read a whole local file (free()). */
+static char *slurp(const char *path, size_t *len)
+{
+  cairn_buf b = CAIRN_BUF_INIT;
+
+  assert_int_equal(cairn_file_read(&b, path, 0), 0);
+  *len = b.size;
+  return cairn_buf_detach(&b);
+}
+
+/*
+ * Many blobs in one go: small ones in one request each, an empty one,
+ * one larger than a single answer (fetched in ranges), and a blob that
+ * does not match its SHA-256.
+ */
+static void test_download_many(void **state)
+{
+  cairn_azure_transfer_options opts;
+  cairn_azure_client *small;
+  cairn_azure_download_job jobs[4];
+  char paths[4][300], src[300], *got, sha[65];
+  unsigned char *big;
+  size_t len, i, biglen = 3 * MIB + 17;
+  int fd;
+
+  (void)state;
+  big = malloc(biglen);
+  assert_non_null(big);
+  assert_int_equal(cairn_random_bytes(big, biglen), 0);
+  snprintf(src, sizeof(src), "%s/many-big", tmpdir);
+  fd = open(src, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  assert_int_equal(write(fd, big, biglen), (ssize_t)biglen);
+  close(fd);
+  assert_int_equal(cairn_azure_blob_upload_file(client, container,
+                                                "dlmany/big", src, 0, sha), 0);
+  assert_int_equal(cairn_azure_blob_put(client, container, "dlmany/a",
+                                        "alpha", 5, 0), 0);
+  assert_int_equal(cairn_azure_blob_put(client, container, "dlmany/empty",
+                                        "", 0, 0), 0);
+  put_text("dlmany/b", "beta, with metadata from elsewhere");
+
+  /* a budget of 1 MiB over 4 requests: one answer holds 256 KiB */
+  memset(&opts, 0, sizeof(opts));
+  opts.max_concurrency = 4;
+  opts.memory_budget = MIB;
+  assert_int_equal(cairn_azure_client_new(&small, account, &opts), 0);
+  memset(jobs, 0, sizeof(jobs));
+  jobs[0].name = "dlmany/a";
+  jobs[1].name = "dlmany/empty";
+  jobs[2].name = "dlmany/big";
+  jobs[3].name = "dlmany/b";
+  for (i = 0; i < 4; i++) {
+    snprintf(paths[i], sizeof(paths[i]), "%s/many-%zu", tmpdir, i);
+    jobs[i].local_path = paths[i];
+  }
+  if (cairn_azure_blob_download_many(small, container, jobs, 4) != 0)
+    fail_msg("%s", cairn_error_last()->message);
+  got = slurp(paths[0], &len);
+  assert_int_equal(len, 5);
+  assert_memory_equal(got, "alpha", 5);
+  free(got);
+  assert_int_equal(jobs[1].size, 0);
+  got = slurp(paths[1], &len);
+  assert_int_equal(len, 0);
+  free(got);
+  got = slurp(paths[2], &len);
+  assert_int_equal(len, biglen);
+  assert_memory_equal(got, big, biglen);
+  assert_string_equal(jobs[2].sha256, sha);
+  free(got);
+  assert_int_equal(jobs[3].size, strlen("beta, with metadata from "
+                                        "elsewhere"));
+
+  /* a blob whose bytes do not match its recorded SHA-256 */
+  raw_request("PUT", "dlmany/a", "comp=metadata", "x-ms-meta-cairnsha256",
+              "0000000000000000000000000000000000000000000000000000000000000000",
+              NULL);
+  assert_int_equal(cairn_azure_blob_download_many(small, container, jobs,
+                                                  1), CAIRN_EINTEGRITY);
+  assert_non_null(strstr(cairn_error_last()->message, "dlmany/a"));
+  cairn_azure_client_free(small);
+  free(big);
+}
+
 /* Azurite closes idle connections after 5 s; the next request still
  * succeeds on the same client. */
 static void test_idle_connection(void **state)
@@ -804,6 +889,7 @@ int main(void)
     cmocka_unit_test(test_writer_reader),
     cmocka_unit_test(test_copy),
     cmocka_unit_test(test_content_md5),
+    cmocka_unit_test(test_download_many),
     cmocka_unit_test(test_idle_connection),
     cmocka_unit_test(test_list_many),
   };
