@@ -486,13 +486,11 @@ CAIRN_EXTERN(int) cairn_azure_blob_upload_many(cairn_azure_client *client,
                                                cairn_azure_upload_job *jobs,
                                                size_t count, unsigned flags);
 
-/** One blob of cairn_azure_blob_download_many(). */
-typedef struct {
-  const char *name;       /**< blob name (borrowed) */
-  const char *local_path; /**< local file, replaced (borrowed) */
-  uint64_t size;          /**< set on success */
-  char sha256[65];        /**< set on success */
-} cairn_azure_download_job;
+/**
+ * One blob of cairn_azure_blob_download_many(): as for uploads, the
+ * local file being the one replaced.
+ */
+typedef cairn_azure_upload_job cairn_azure_download_job;
 
 /**
  * Download many blobs over the client's connections, its concurrency of

@@ -477,62 +477,50 @@ static int az_get_file(cairn_fs *fs, const char *src, const char *local,
   return error;
 }
 
-static int az_put_many(cairn_fs *fs, struct cairn__fs_job *jobs, size_t n)
+/* Many files at once, one way or the other, over the store's client. */
+static int az_many(cairn_fs *fs, struct cairn__fs_job *jobs, size_t n,
+                   int put)
 {
-  cairn_azure_upload_job *up;
+  cairn_azure_upload_job *many;
   size_t i;
-  int error;
+  int error = 0;
 
-  if ((error = ensure_container(fs)) < 0)
+  if (put && (error = ensure_container(fs)) < 0)
     return error;
-  if (!(up = cairn__calloc(n, sizeof(*up))))
+  if (!(many = cairn__calloc(n + 1, sizeof(*many))))
     return CAIRN_ENOMEM;
   for (i = 0; i < n; i++) {
-    up[i].local_path = jobs[i].local;
-    if (!(up[i].name = blob_name(fs, jobs[i].remote))) {
+    many[i].local_path = jobs[i].local;
+    if (!(many[i].name = blob_name(fs, jobs[i].remote))) {
       error = CAIRN_ENOMEM;
       goto done;
     }
   }
-  error = cairn_azure_blob_upload_many(AZ(fs)->client, container(fs), up,
-                                       n, CAIRN_AZURE_CREATE_ONLY);
+  if (put)
+    error = cairn_azure_blob_upload_many(AZ(fs)->client, container(fs),
+                                         many, n, CAIRN_AZURE_CREATE_ONLY);
+  else
+    error = cairn_azure_blob_download_many(AZ(fs)->client, container(fs),
+                                           many, n);
   for (i = 0; !error && i < n; i++) {
-    jobs[i].size = up[i].size;
-    memcpy(jobs[i].sha256, up[i].sha256, sizeof(jobs[i].sha256));
+    jobs[i].size = many[i].size;
+    memcpy(jobs[i].sha256, many[i].sha256, sizeof(jobs[i].sha256));
   }
 done:
   for (i = 0; i < n; i++)
-    free((char *)up[i].name);
-  free(up);
+    free((char *)many[i].name);
+  free(many);
   return error;
+}
+
+static int az_put_many(cairn_fs *fs, struct cairn__fs_job *jobs, size_t n)
+{
+  return az_many(fs, jobs, n, 1);
 }
 
 static int az_get_many(cairn_fs *fs, struct cairn__fs_job *jobs, size_t n)
 {
-  cairn_azure_download_job *down;
-  size_t i;
-  int error = 0;
-
-  if (!(down = cairn__calloc(n + 1, sizeof(*down))))
-    return CAIRN_ENOMEM;
-  for (i = 0; i < n; i++) {
-    down[i].local_path = jobs[i].local;
-    if (!(down[i].name = blob_name(fs, jobs[i].remote))) {
-      error = CAIRN_ENOMEM;
-      goto done;
-    }
-  }
-  error = cairn_azure_blob_download_many(AZ(fs)->client, container(fs),
-                                         down, n);
-  for (i = 0; !error && i < n; i++) {
-    jobs[i].size = down[i].size;
-    memcpy(jobs[i].sha256, down[i].sha256, sizeof(jobs[i].sha256));
-  }
-done:
-  for (i = 0; i < n; i++)
-    free((char *)down[i].name);
-  free(down);
-  return error;
+  return az_many(fs, jobs, n, 0);
 }
 
 static int az_metadata(cairn_fs *fs, const char *path,

@@ -993,25 +993,33 @@ int cairn_fs_set_transfer_options(cairn_fs *fs,
   return 0;
 }
 
+/* The full path of upload target @p dst, which must not exist yet. */
+static int resolve_new(char **full, cairn_fs *fs, const char *dst)
+{
+  cairn_fs_info st;
+  int error, found;
+
+  if ((error = resolve(full, fs, dst)) < 0)
+    return error;
+  if ((error = probe(fs, *full, &st, &found)) < 0)
+    return error;
+  if (found)
+    return cairn__error(CAIRN_EEXISTS, "'%s' exists already; the store "
+                        "never replaces a file on upload", *full);
+  return 0;
+}
+
 int cairn_fs_put_file(cairn_fs *fs, const char *local_path,
                       const char *dst, char sha256_hex[65])
 {
-  cairn_fs_info st;
   char *full = NULL;
   char sha[65];
-  int error, found;
+  int error;
 
   if ((error = local_file_check(local_path)) < 0)
     return error;
-  if ((error = resolve(&full, fs, dst)) < 0)
-    return error;
-  if ((error = probe(fs, full, &st, &found)) < 0)
+  if ((error = resolve_new(&full, fs, dst)) < 0)
     goto done;
-  if (found) {
-    error = cairn__error(CAIRN_EEXISTS, "'%s' exists already; the store "
-                         "never replaces a file on upload", full);
-    goto done;
-  }
   if (fs->progress) {
     struct stat lst;
 
@@ -1031,22 +1039,14 @@ done:
 int cairn_fs_put_stream(cairn_fs *fs, int fd, const char *dst,
                         char sha256_hex[65])
 {
-  cairn_fs_info st;
   char *full = NULL;
   char sha[65];
-  int error, found;
+  int error;
 
   if (fd < 0)
     return cairn__error(CAIRN_EINVAL, "no stream to read (fd %d)", fd);
-  if ((error = resolve(&full, fs, dst)) < 0)
-    return error;
-  if ((error = probe(fs, full, &st, &found)) < 0)
+  if ((error = resolve_new(&full, fs, dst)) < 0)
     goto done;
-  if (found) {
-    error = cairn__error(CAIRN_EEXISTS, "'%s' exists already; the store "
-                         "never replaces a file on upload", full);
-    goto done;
-  }
   if ((error = fs->ops->put_stream(fs, fd, full, sha)) < 0)
     goto done;
   if (sha256_hex)
