@@ -114,7 +114,10 @@ static char *block_id(uint64_t index, const unsigned char *prefix)
   return cairn_base64_encode(raw, strlen(raw));
 }
 
-/* Set @p req up as Put Block @p id with @p len bytes from @p data. */
+/*
+ * Set @p req up as Put Block @p id with @p len bytes from @p data, or,
+ * when @p data is NULL, from the file the caller sets as the body.
+ */
 static int block_request(cairn_http_request *req, cairn_azure_client *c,
                          const char *container, const char *name,
                          const char *id, const void *data, size_t len)
@@ -130,7 +133,7 @@ static int block_request(cairn_http_request *req, cairn_azure_client *c,
     return CAIRN_ENOMEM;
   error = cairn__azure_request(req, c, "PUT", container, name, query);
   free(query);
-  if (error < 0)
+  if (error < 0 || !data)
     return error;
   req->body.kind = CAIRN_HTTP_BODY_MEM;
   req->body.data = data;
@@ -330,7 +333,6 @@ typedef struct upload_state upload_state;
 typedef struct {
   cairn_http_request req;
   upload_state *up;
-  char *buf;
   int busy;
 } upload_slot;
 
@@ -348,6 +350,8 @@ struct upload_state {
   unsigned nslots;
   cairn_sha256 *sha;
   EVP_MD_CTX *md5;
+  EVP_MD_CTX *block_md5; /* [nullable] the MD5 of each block */
+  char *piece;           /* HASH_PIECE bytes, read and hashed */
   char **ids;           /* of every block, as they are read */
   cairn_strlist known;  /* "<id> <size>" of blocks there already, sorted */
   uint64_t reused;      /* blocks not sent again */
@@ -465,24 +469,41 @@ static int upload_done(cairn_http_request *req, void *payload)
 }
 
 /*
- * Read a block of the file and hash it in the same pass, a piece at a
- * time, so that each piece is hashed while it is still in the
- * processor's cache.  Blocks are read in order.
+ * Hash a block of the file, a piece at a time, each piece while it is
+ * still in the processor's cache; the transport reads the block from
+ * the file again when it sends it, so no block is held in memory.
+ * Blocks are hashed in order.  With Content-MD5 asked for, the block's
+ * own MD5 goes into @p block_md5 (base64).
  */
-static int read_hash(upload_state *up, char *buf, size_t len,
-                     uint64_t offset)
+static int read_hash(upload_state *up, size_t len, uint64_t offset,
+                     char block_md5[32])
 {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
   size_t done, piece;
+  char *b64;
   int error;
 
+  if (up->block_md5)
+    EVP_DigestInit_ex(up->block_md5, EVP_md5(), NULL);
   for (done = 0; done < len; done += piece) {
     piece = len - done < HASH_PIECE ? len - done : HASH_PIECE;
-    if ((error = read_full(up->fd, buf + done, piece, offset + done,
+    if ((error = read_full(up->fd, up->piece, piece, offset + done,
                            up->path)) < 0)
       return error;
-    cairn_sha256_update(up->sha, buf + done, piece);
+    cairn_sha256_update(up->sha, up->piece, piece);
     if (up->md5)
-      EVP_DigestUpdate(up->md5, buf + done, piece);
+      EVP_DigestUpdate(up->md5, up->piece, piece);
+    if (up->block_md5)
+      EVP_DigestUpdate(up->block_md5, up->piece, piece);
+  }
+  block_md5[0] = '\0';
+  if (up->block_md5) {
+    EVP_DigestFinal_ex(up->block_md5, digest, &n);
+    if (!(b64 = cairn_base64_encode(digest, n)))
+      return cairn__error_oom();
+    snprintf(block_md5, 32, "%s", b64);
+    free(b64);
   }
   return 0;
 }
@@ -492,6 +513,7 @@ static int upload_next(cairn_http_request **out, void *payload)
   upload_state *up = payload;
   upload_slot *s = NULL;
   uint64_t offset;
+  char md5[32];
   size_t len;
   unsigned i;
   int error;
@@ -505,8 +527,6 @@ static int upload_next(cairn_http_request **out, void *payload)
   if (!s)
     return 0;
 
-  if (!s->buf && !(s->buf = malloc((size_t)up->block)))
-    return cairn__error_oom();
   /* blocks that an earlier upload sent are read and hashed, not sent */
   for (;;) {
     unsigned char prefix[CAIRN_SHA256_LEN];
@@ -515,7 +535,7 @@ static int upload_next(cairn_http_request **out, void *payload)
     offset = up->next * up->block;
     len = (size_t)(up->size - offset < up->block ? up->size - offset
                                                   : up->block);
-    if ((error = read_hash(up, s->buf, len, offset)) < 0)
+    if ((error = read_hash(up, len, offset, md5)) < 0)
       return error;
     if (cairn_sha256_peek(up->sha, prefix) < 0 ||
         !(up->ids[up->next] = block_id(up->next, prefix)))
@@ -529,8 +549,14 @@ static int upload_next(cairn_http_request **out, void *payload)
       return 0;
   }
   if ((error = block_request(&s->req, up->c, up->container, up->name,
-                             up->ids[up->next], s->buf, len)) < 0)
+                             up->ids[up->next], NULL, len)) < 0 ||
+      (md5[0] && (error = cairn_http_headers_set(&s->req.headers,
+                                                 "Content-MD5", md5)) < 0))
     return error;
+  s->req.body.kind = CAIRN_HTTP_BODY_FD;
+  s->req.body.fd = up->fd;
+  s->req.body.offset = offset;
+  s->req.body.len = len;
   s->req.done = upload_done;
   s->req.payload = s;
   s->busy = 1;
@@ -576,7 +602,10 @@ static int upload_large(upload_state *up, unsigned flags, char hex[65])
                                             up->size)))
     return too_big(up->name, up->size);
   up->count = (up->size + up->block - 1) / up->block;
-  up->nslots = cairn__azure_pool_size(up->c, up->block);
+  /* blocks are sent from the file: no buffer of ours per request */
+  up->nslots = up->c->opts.max_concurrency;
+  if (up->nslots > up->count)
+    up->nslots = (unsigned)up->count;
   /* the whole blob's MD5 costs a second pass: only when asked for */
   if (up->c->opts.content_md5 && !(up->md5 = cairn__azure_md5_new()))
     return CAIRN_ERROR;
@@ -588,7 +617,9 @@ static int upload_large(upload_state *up, unsigned flags, char hex[65])
     cairn_http_request_init(&up->slots[i].req);
     up->slots[i].up = up;
   }
-  if (!(up->ids = cairn__calloc(up->count + 1, sizeof(*up->ids)))) {
+  if (!(up->ids = cairn__calloc(up->count + 1, sizeof(*up->ids))) ||
+      !(up->piece = malloc(HASH_PIECE)) ||
+      (up->c->opts.content_md5 && !(up->block_md5 = EVP_MD_CTX_new()))) {
     error = CAIRN_ENOMEM;
     goto done;
   }
@@ -607,9 +638,10 @@ static int upload_large(upload_state *up, unsigned flags, char hex[65])
 done:
   for (i = 0; i < up->nslots; i++) {
     cairn_http_request_dispose(&up->slots[i].req);
-    free(up->slots[i].buf);
   }
   free(up->slots);
+  free(up->piece);
+  EVP_MD_CTX_free(up->block_md5);
   for (i = 0; up->ids && i < up->count; i++)
     free(up->ids[i]);
   free(up->ids);
