@@ -43,6 +43,13 @@ set_tests_properties(e2e.azure_tokens PROPERTIES
   FIXTURES_REQUIRED "token-issuer;azurite-oauth" RESOURCE_LOCK token-issuer
   LABELS "e2e;azurite" TIMEOUT 300)
 
+add_test(NAME e2e.proxy COMMAND bash ${CAIRN_E2E}/proxy.sh)
+set_tests_properties(e2e.proxy PROPERTIES
+  ENVIRONMENT "${CAIRN_E2E_ENV};${CAIRN_AZURITE_ENV};${CAIRN_OAUTH_ENV}"
+  FIXTURES_REQUIRED "azurite;proxy;proxy-auth;token-issuer;azurite-oauth"
+  RESOURCE_LOCK "proxy;proxy-auth;token-issuer"
+  LABELS "e2e;azurite" TIMEOUT 300)
+
 add_test(NAME e2e.secrets COMMAND bash ${CAIRN_E2E}/secrets.sh)
 set_tests_properties(e2e.secrets PROPERTIES
   ENVIRONMENT "${CAIRN_E2E_ENV}" LABELS e2e TIMEOUT 300)
