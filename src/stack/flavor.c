@@ -7,6 +7,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include <strings.h>
 
 #include "core/buf.h"
@@ -238,9 +240,44 @@ static char *local_absolute(const char *path)
   return cairn_path_absolute(path);
 }
 
+/*
+ * A local store's folder must be a folder, or be one that can be made:
+ * its nearest existing parent is a folder this user may write in.
+ */
+static int usable_folder(const char *abs)
+{
+  struct stat st;
+  char *up = cairn__strdup(abs), *slash;
+  int error = 0;
+
+  if (!up)
+    return CAIRN_ENOMEM;
+  if (stat(abs, &st) == 0) {
+    if (!S_ISDIR(st.st_mode))
+      error = cairn__error(CAIRN_EINVAL, "'%s' exists and is not a folder: "
+                           "give the path of a folder, new or existing",
+                           abs);
+    free(up);
+    return error;
+  }
+  while ((slash = strrchr(up, '/')) && slash != up) {
+    *slash = '\0';
+    if (stat(up, &st) == 0)
+      break;
+  }
+  if (!slash || slash == up)
+    snprintf(up, strlen(abs) + 1, "/");
+  if (stat(up, &st) != 0 || !S_ISDIR(st.st_mode) || access(up, W_OK) != 0)
+    error = cairn__error(CAIRN_EINVAL, "cannot make the folder '%s': '%s' "
+                         "is not a folder this user may write in", abs, up);
+  free(up);
+  return error;
+}
+
 static int validate_local_path(json_t *config, const char *path)
 {
   char *abs;
+  int error;
 
   if (!*path) {
     json_object_del(config, "path");
@@ -252,9 +289,10 @@ static int validate_local_path(json_t *config, const char *path)
                         "-f azure for Azure Blob Storage", path);
   if (!(abs = local_absolute(path)))
     return CAIRN_ENOMEM;
-  json_object_set_new(config, "path", json_string(abs));
+  if ((error = usable_folder(abs)) == 0)
+    json_object_set_new(config, "path", json_string(abs));
   free(abs);
-  return 0;
+  return error;
 }
 
 static int validate_azure_path(json_t *config, const char *path)

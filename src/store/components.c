@@ -1,6 +1,7 @@
 /*
  * Stack components (artifact stores, orchestrators) in the metadata store.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,10 +83,12 @@ static int check_name(const char *name, const char *what)
     return cairn__error(CAIRN_EINVAL, "the %s name '%.20s...' is longer "
                         "than 128 characters", what, name);
   for (p = name; *p; p++)
-    if ((unsigned char)*p < 0x20 || *p == '/')
-      return cairn__error(CAIRN_EINVAL, "the %s name '%s' has a control "
-                          "character or '/': use letters, digits, '-', '_' "
-                          "or '.'", what, name);
+    if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
+      break;
+  if (*p || *name == '.' || *name == '-')
+    return cairn__error(CAIRN_EINVAL, "the %s name '%s' is not valid: use "
+                        "letters, digits, '-', '_' and '.', starting with a "
+                        "letter, a digit or '_'", what, name);
   return 0;
 }
 

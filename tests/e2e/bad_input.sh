@@ -28,6 +28,16 @@ has "local" "unknown flavor error lists the flavors"
 refused artifact-store register web -f azure \
   --path=https://acct.blob.core.windows.net/c
 has "az://" "https path error lists the accepted forms"
+refused artifact-store register "two words" -f local
+has "is not valid" "a name with a space"
+refused stack register "$(printf 'bad\nname')" -a default
+has 'bad\x0aname' "a newline in a name is shown escaped"
+echo not-a-folder >"$work/plain-file"
+refused artifact-store register onfile -f local --path="$work/plain-file"
+has "is not a folder" "a local store on a file"
+refused artifact-store register under -f local \
+  --path="$work/plain-file/store"
+has "not a folder this user may write in" "a local store under a file"
 refused artifact-store register nopath -f azure
 refused artifact-store register bad_name -f azure --path=az://My_Models
 has "My_Models" "container rule error names the container"
