@@ -410,7 +410,8 @@ static int do_disconnect(cli_ctx *ctx, int argc, char **argv)
 
 static const cli_spec update_spec = {
   "cairn artifact-store update NAME [--path=URI] [--KEY=VALUE]...",
-  "Change fields of an artifact store (merged over the current ones).  "
+  "Change fields of an artifact store (merged over the current ones; "
+  "an empty value, as in --authentication_secret=, removes a field).  "
   "Versions already stored keep their URIs.",
   NULL, 1, 1, 1, 0};
 
@@ -444,6 +445,50 @@ static int do_update(cli_ctx *ctx, int argc, char **argv)
     rc = cli_fail();
   else
     cli_say("Successfully updated artifact_store `%s`.", c.name);
+  json_decref(merged);
+  cairn_component_dispose(&c);
+  cli_args_dispose(&a);
+  return rc;
+}
+
+static const cli_spec remove_spec = {
+  "cairn artifact-store remove-attribute NAME KEY...",
+  "Remove optional fields of an artifact store, such as "
+  "authentication_secret or block_size.", NULL, 2, -1, 0, 0};
+
+static int do_remove_attribute(cli_ctx *ctx, int argc, char **argv)
+{
+  cairn_component c;
+  cli_args a;
+  json_t *merged;
+  size_t i;
+  int rc;
+
+  if ((rc = cli_parse(ctx, &remove_spec, argc, argv, &a)) != 0) {
+    cli_args_dispose(&a);
+    return CLI_PARSED(rc);
+  }
+  if ((rc = cmd_component_find(ctx, TYPE, a.args[0], &c)) != 0) {
+    cli_args_dispose(&a);
+    return rc;
+  }
+  merged = json_deep_copy(c.config);
+  for (i = 1; i < a.nargs && rc == 0; i++) {
+    if (strcmp(a.args[i], "path") == 0)
+      rc = cli_error("path cannot be removed: change it with "
+                     "'cairn artifact-store update %s --path=...'", c.name);
+    else if (json_object_del(merged, a.args[i]) != 0)
+      rc = cli_error("artifact store '%s' has no field '%s' to remove",
+                     c.name, a.args[i]);
+  }
+  if (rc == 0) {
+    if (cairn_stack_component_check(cli_store(ctx), TYPE, c.flavor,
+                                    merged) < 0 ||
+        cairn_store_component_update(cli_store(ctx), c.id, merged) < 0)
+      rc = cli_fail();
+    else
+      cli_say("Successfully updated artifact_store `%s`.", c.name);
+  }
   json_decref(merged);
   cairn_component_dispose(&c);
   cli_args_dispose(&a);
@@ -589,6 +634,8 @@ int cmd_artifact_store(cli_ctx *ctx, int argc, char **argv)
     {"describe", do_describe, "Show an artifact store's configuration."},
     {"get", do_get, "Show the active stack's artifact store."},
     {"update", do_update, "Change fields of an artifact store."},
+    {"remove-attribute", do_remove_attribute,
+     "Remove optional fields of an artifact store."},
     {"rename", do_rename, "Rename an artifact store."},
     {"delete", do_delete, "Delete an artifact store."},
     {"connect", do_connect, "Connect an artifact store to a connector."},

@@ -341,6 +341,7 @@ int cairn_flavor_validate(const char *type, const char *flavor,
   const cairn_flavor *f = cairn_flavor_find(type, flavor);
   const char *key;
   json_t *value;
+  void *tmp;
   int error;
 
   if (!f)
@@ -348,9 +349,13 @@ int cairn_flavor_validate(const char *type, const char *flavor,
   if (!json_is_object(config))
     return cairn__error(CAIRN_EINVAL, "a component configuration must be "
                         "an object of fields");
-  json_object_foreach(config, key, value) {
+  json_object_foreach_safe(config, tmp, key, value) {
     if (!has_field(f, key))
       return unknown_field(f, key);
+    /* An empty value clears an optional field: --authentication_secret= */
+    if (strcmp(key, "path") != 0 && json_is_string(value) &&
+        !*json_string_value(value))
+      json_object_del(config, key);
   }
   if (has_field(f, "path") && (error = validate_path(f, config)) < 0)
     return error;

@@ -142,6 +142,24 @@ has "s1" "deleting a secret a store uses"
 ok secret rename az_good -n az_renamed
 ok artifact-store describe s1
 has "az_renamed" "the store follows the renamed secret"
+ok artifact-store register s2 -f azure --path=az://cont2 \
+  --authentication_secret=az_renamed --block_size=8MiB
+ok artifact-store update s2 --authentication_secret=
+ok artifact-store describe s2 --output json
+lacks "az_renamed" "a secret cleared with an empty value"
+refused secret delete az_renamed -y
+has "s1" "the secret is still used by s1 only"
+lacks "s2" "a cleared store no longer counts as a user"
+ok artifact-store update s2 --authentication_secret=az_renamed
+ok artifact-store remove-attribute s2 authentication_secret block_size
+ok artifact-store describe s2 --output json
+lacks "az_renamed" "a secret removed with remove-attribute"
+lacks "block_size" "a field removed with remove-attribute"
+refused artifact-store remove-attribute s2 path
+has "cannot be removed" "the path is required"
+refused artifact-store remove-attribute s2 nosuch
+has "no field 'nosuch'" "removing a field that is not set"
+ok artifact-store delete s2
 ok stack register s1_stack -a s1
 ok status
 lacks "$dev_key" "status"
