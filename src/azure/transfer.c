@@ -537,6 +537,8 @@ static int upload_next(cairn_http_request **out, void *payload)
                                                   : up->block);
     if ((error = read_hash(up, len, offset, md5)) < 0)
       return error;
+    free(up->ids[up->next]); /* of an earlier pass, such as before the
+                                container was created */
     if (cairn_sha256_peek(up->sha, prefix) < 0 ||
         !(up->ids[up->next] = block_id(up->next, prefix)))
       return cairn__error_oom();
