@@ -408,6 +408,18 @@ static int do_disconnect(cli_ctx *ctx, int argc, char **argv)
   return rc;
 }
 
+/* Check @p config for store @p c and keep it in place of the old one. */
+static int save_config(cli_ctx *ctx, const cairn_component *c,
+                       json_t *config)
+{
+  if (cairn_stack_component_check(cli_store(ctx), TYPE, c->flavor,
+                                  config) < 0 ||
+      cairn_store_component_update(cli_store(ctx), c->id, config) < 0)
+    return cli_fail();
+  cli_say("Successfully updated artifact_store `%s`.", c->name);
+  return 0;
+}
+
 static const cli_spec update_spec = {
   "cairn artifact-store update NAME [--path=URI] [--KEY=VALUE]...",
   "Change fields of an artifact store (merged over the current ones; "
@@ -439,12 +451,7 @@ static int do_update(cli_ctx *ctx, int argc, char **argv)
   merged = json_deep_copy(c.config);
   json_object_foreach(a.fields, key, value)
     json_object_set(merged, key, value);
-  if (cairn_stack_component_check(cli_store(ctx), TYPE, c.flavor,
-                                  merged) < 0 ||
-      cairn_store_component_update(cli_store(ctx), c.id, merged) < 0)
-    rc = cli_fail();
-  else
-    cli_say("Successfully updated artifact_store `%s`.", c.name);
+  rc = save_config(ctx, &c, merged);
   json_decref(merged);
   cairn_component_dispose(&c);
   cli_args_dispose(&a);
@@ -481,14 +488,8 @@ static int do_remove_attribute(cli_ctx *ctx, int argc, char **argv)
       rc = cli_error("artifact store '%s' has no field '%s' to remove",
                      c.name, a.args[i]);
   }
-  if (rc == 0) {
-    if (cairn_stack_component_check(cli_store(ctx), TYPE, c.flavor,
-                                    merged) < 0 ||
-        cairn_store_component_update(cli_store(ctx), c.id, merged) < 0)
-      rc = cli_fail();
-    else
-      cli_say("Successfully updated artifact_store `%s`.", c.name);
-  }
+  if (rc == 0)
+    rc = save_config(ctx, &c, merged);
   json_decref(merged);
   cairn_component_dispose(&c);
   cli_args_dispose(&a);
