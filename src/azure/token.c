@@ -185,6 +185,16 @@ int cairn__azure_tokens_new(cairn__azure_tokens **out,
     cairn__azure_tokens_free(t);
     return cairn__error_oom();
   }
+  if (c->kind <= CAIRN__TOKEN_FEDERATED &&
+      strncasecmp(t->authority, "https://", 8) != 0) {
+    error = cairn__error(CAIRN_EINVAL, "the Entra ID authority '%s' is not "
+                         "an https:// address, and client credentials "
+                         "must not travel in clear: set "
+                         "AZURE_AUTHORITY_HOST to https://...",
+                         t->authority);
+    cairn__azure_tokens_free(t);
+    return error;
+  }
   if (c->kind == CAIRN__TOKEN_STATIC) {
     t->expires_at = c->expires_at;
     t->fetched_at = cairn_time_now();

@@ -548,6 +548,49 @@ static void test_static_token(void **state)
   cairn_azure_account_free(a);
 }
 
+/* Client credentials never go to an authority over plain http. */
+static void test_authority_https_only(void **state)
+{
+  cairn__token_config c;
+  cairn__azure_tokens *t = NULL;
+
+  (void)state;
+  memset(&c, 0, sizeof(c));
+  c.kind = CAIRN__TOKEN_CLIENT_SECRET;
+  c.tenant_id = "tenant";
+  c.client_id = "client";
+  c.client_secret = "not-to-be-sent";
+  c.authority = "http://127.0.0.1:9";
+  assert_int_equal(cairn__azure_tokens_new(&t, &c), CAIRN_EINVAL);
+  assert_null(t);
+  assert_non_null(strstr(cairn_error_last()->message, "https://"));
+  assert_null(strstr(cairn_error_last()->message, "not-to-be-sent"));
+
+  setenv("AZURE_AUTHORITY_HOST", "HTTP://login.example", 1);
+  c.authority = NULL;
+  c.kind = CAIRN__TOKEN_FEDERATED;
+  c.client_secret = NULL;
+  c.federated_token_file = "/nonexistent";
+  assert_int_equal(cairn__azure_tokens_new(&t, &c), CAIRN_EINVAL);
+
+  /* a managed identity's local endpoint is http by design */
+  memset(&c, 0, sizeof(c));
+  c.kind = CAIRN__TOKEN_MANAGED_IDENTITY;
+  c.identity_endpoint = "http://127.0.0.1:9/msi/token";
+  c.identity_header = "h";
+  assert_int_equal(cairn__azure_tokens_new(&t, &c), 0);
+  cairn__azure_tokens_free(t);
+
+  setenv("AZURE_AUTHORITY_HOST", "https://login.example/", 1);
+  memset(&c, 0, sizeof(c));
+  c.kind = CAIRN__TOKEN_CLIENT_SECRET;
+  c.tenant_id = "tenant";
+  c.client_id = "client";
+  c.client_secret = "s";
+  assert_int_equal(cairn__azure_tokens_new(&t, &c), 0);
+  cairn__azure_tokens_free(t);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -563,6 +606,8 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_cache_and_invalidate, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_static_token, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_authority_https_only, setup,
+                                      teardown),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
