@@ -1080,7 +1080,46 @@ struct tree_list {
   const char *top;
   cairn_strlist dirs;
   cairn_strlist files;
+  int local; /* a local folder to be stored: its entries are checked */
 };
+
+/*
+ * What a stored tree may hold: folders, regular files, and links to
+ * regular files (stored as the file, as a link in a model cache is
+ * meant).  A link to a folder could lead out of the tree or round in a
+ * loop, and a FIFO, socket or device has no content to store.
+ */
+static int tree_entry_check(const char *dir, const char *name)
+{
+  struct stat st;
+  char *path = cairn_path_join(dir, name);
+  int error = 0;
+
+  if (!path)
+    return CAIRN_ENOMEM;
+  if (lstat(path, &st) < 0) {
+    error = cairn__error_errno("cannot read", path);
+  } else if (S_ISLNK(st.st_mode)) {
+    if (stat(path, &st) < 0)
+      error = cairn__error_errno("cannot follow the link", path);
+    else if (S_ISDIR(st.st_mode))
+      error = cairn__error(CAIRN_EINVAL, "'%s' is a link to a folder, "
+                           "which cairn does not follow (it could lead "
+                           "out of the tree or round in a loop): replace "
+                           "it with a copy of the folder (cp -rL) or "
+                           "remove it", path);
+    else if (!S_ISREG(st.st_mode))
+      error = cairn__error(CAIRN_EINVAL, "'%s' links to something that is "
+                           "neither a file nor a folder (a FIFO, socket "
+                           "or device): remove it", path);
+  } else if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    error = cairn__error(CAIRN_EINVAL, "'%s' is neither a file nor a "
+                         "folder (a FIFO, socket or device): remove it, "
+                         "since it has no content to store", path);
+  }
+  free(path);
+  return error;
+}
 
 static int tree_fn(const char *dir, cairn_strlist *dirs,
                    cairn_strlist *files, void *payload)
@@ -1096,6 +1135,8 @@ static int tree_fn(const char *dir, cairn_strlist *dirs,
     int is_dir = i < dirs->count;
     const char *name = is_dir ? dirs->items[i]
                               : files->items[i - dirs->count];
+    if (t->local && (error = tree_entry_check(dir, name)) < 0)
+      return error;
     char *r = *rel ? cairn__sprintf("%s/%s", rel, name)
                    : cairn__strdup(name);
 
@@ -1233,7 +1274,7 @@ static void undo_tree(cairn_fs *fs, const char *top)
 int cairn_fs_put_tree(cairn_fs *fs, const char *local_dir, const char *dst,
                       cairn_fs_tree *out)
 {
-  struct tree_list t = {NULL, CAIRN_STRLIST_INIT, CAIRN_STRLIST_INIT};
+  struct tree_list t = {NULL, CAIRN_STRLIST_INIT, CAIRN_STRLIST_INIT, 0};
   struct batch b = {NULL, CAIRN_STRLIST_INIT, 0};
   cairn_fs *lfs = NULL;
   cairn_fs_info st;
@@ -1263,6 +1304,7 @@ int cairn_fs_put_tree(cairn_fs *fs, const char *local_dir, const char *dst,
   if ((error = cairn_fs_local_new(&lfs, local_dir)) < 0)
     goto done;
   t.top = lfs->root;
+  t.local = 1;
   if ((error = walk_dir(lfs, lfs->root, -1, tree_fn, &t)) < 0)
     goto done;
   cairn_strlist_sort(&t.files);
@@ -1318,7 +1360,7 @@ done:
 int cairn_fs_get_tree(cairn_fs *fs, const char *src, const char *local_dir,
                       cairn_fs_tree *out)
 {
-  struct tree_list t = {NULL, CAIRN_STRLIST_INIT, CAIRN_STRLIST_INIT};
+  struct tree_list t = {NULL, CAIRN_STRLIST_INIT, CAIRN_STRLIST_INIT, 0};
   struct batch b = {NULL, CAIRN_STRLIST_INIT, 0};
   cairn_fs_info st;
   char *full = NULL;

@@ -166,6 +166,10 @@ int cairn__pipeline_upload_output(cairn_artifact_version *v, cairn_fs *fs,
 
   if (stat(local, &st) != 0)
     return cairn__error_errno("reading output", local);
+  if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+    return cairn__error(CAIRN_EINVAL, "output '%s' is neither a file nor "
+                        "a folder (a FIFO, socket or device): write a "
+                        "regular file there", local);
   if (!(dst = cairn__strdup(vdir))) {
     error = CAIRN_ENOMEM;
     goto done;

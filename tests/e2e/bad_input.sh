@@ -105,6 +105,19 @@ TMPDIR="$work/tmp" refused pipeline run "$work/p/dots.yaml"
 has "bad step name '..'" "a step named '..'"
 [ -f "$work/tmp/keep/file" ] || fail "the temporary folder was touched"
 
+# A step whose output holds a FIFO fails at once, recording no version,
+# and its run is not left running.
+cat >"$work/p/fifo.yaml" <<'YAML'
+name: fifo
+steps:
+  make: {run: 'mkdir -p "$CAIRN_OUTPUT_OUT" && mkfifo "$CAIRN_OUTPUT_OUT/pipe"', outputs: [out]}
+YAML
+CAIRN_WRAP="timeout 60 ${CAIRN_WRAP:-}" refused pipeline run "$work/p/fifo.yaml"
+has "is neither a file nor a folder" "a FIFO in a step's output"
+ok run list --output json
+has '"failed"' "the run with a FIFO output failed"
+lacks '"running"' "no run left running"
+
 # A get that fails leaves what is at DEST as it was.
 ok artifact describe breast_cancer::split::train --output json
 train_file="$(json "d['uri']" <<<"$out")/train"

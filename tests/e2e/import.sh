@@ -184,6 +184,31 @@ mkdir -p "$data/manifest"
 echo '{}' >"$data/manifest/cairn-manifest.json"
 refused artifact import "$data/manifest" --name manifest
 has "cairn-manifest.json" "a folder holding a manifest at its top"
+# What a folder may hold: a link to a file is stored as the file; a FIFO,
+# a link to a folder (a loop here) and a dangling link are refused at
+# once, before anything is stored.
+mkdir -p "$data/special"
+printf 'target' >"$data/target.txt"
+ln -s "$data/target.txt" "$data/special/link"
+ok artifact import "$data/special" --name linked
+ok artifact get linked "$work/linked"
+[ -f "$work/linked/link" ] && [ ! -L "$work/linked/link" ] &&
+  [ "$(cat "$work/linked/link")" = target ] ||
+  fail "a link to a file is not stored as the file"
+ok artifact list --output json
+before=$out
+mkfifo "$data/special/pipe"
+CAIRN_WRAP="timeout 60 ${CAIRN_WRAP:-}" refused artifact import \
+  "$data/special" --name fifo
+has "is neither a file nor a folder" "a FIFO in an imported folder"
+rm "$data/special/pipe"
+ln -s . "$data/special/loop"
+refused artifact import "$data/special" --name loop
+has "link to a folder" "a link to a folder"
+rm "$data/special/loop"
+ln -s "$data/nowhere" "$data/special/dangling"
+refused artifact import "$data/special" --name dangling
+has "cannot follow the link" "a dangling link"
 ok artifact list --output json
 same "$out" "$before" "artifacts after refused imports"
 
