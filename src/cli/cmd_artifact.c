@@ -336,6 +336,11 @@ static int do_get(cli_ctx *ctx, int argc, char **argv)
     cli_args_dispose(&args);
     return CLI_PARSED(rc);
   }
+  if (!*args.args[1]) {
+    cli_args_dispose(&args);
+    return cli_error("the destination is empty: give a path (a folder, "
+                     "such as '.', receives it inside)");
+  }
   if (!(store = cli_store(ctx)) ||
       find_version(store, args.args[0], &v)) {
     cli_args_dispose(&args);

@@ -118,6 +118,9 @@ ok run list --output json
 has '"failed"' "the run with a FIFO output failed"
 lacks '"running"' "no run left running"
 
+refused artifact get breast_cancer_model ""
+has "destination is empty" "an empty destination, refused before any transfer"
+
 # A get that fails leaves what is at DEST as it was.
 ok artifact describe breast_cancer::split::train --output json
 train_file="$(json "d['uri']" <<<"$out")/train"
