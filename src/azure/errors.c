@@ -472,11 +472,12 @@ int cairn__azure_error(cairn_azure_client *c, const cairn_http_request *req,
                         *b.code ? b.code : "InvalidRange");
   if (st >= 500)
     return cairn__error(CAIRN_ENET,
-                        "the service failed on '%s' (HTTP %ld %s%s%s) after "
-                        "%u attempts", who, st, b.code, *safe ? ": " : "",
-                        safe, req->attempts);
-  return cairn__error(CAIRN_ERROR, "request for '%s' failed (HTTP %ld %s%s%s)",
-                      who, st, b.code, *safe ? ": " : "", safe);
+                        "the service failed on '%s' (HTTP %ld%s%s%s%s) "
+                        "after %u attempts", who, st, *b.code ? " " : "",
+                        b.code, *safe ? ": " : "", safe, req->attempts);
+  return cairn__error(CAIRN_ERROR, "request for '%s' failed (HTTP %ld%s%s%s%s)",
+                      who, st, *b.code ? " " : "", b.code,
+                      *safe ? ": " : "", safe);
 }
 
 int cairn__azure_container_missing(const cairn_azure_client *c)

@@ -58,10 +58,14 @@ int cairn_azure_container_name_check(const char *name)
  * runs of '/' collapsed; a segment ending in '.' is refused, because the
  * service would store the blob under another name.
  */
+/* The longest blob name the service takes, in characters. */
+#define MAX_BLOB_NAME 1024
+
 static int normalise_path(char **out, const char *path)
 {
   cairn_buf b = CAIRN_BUF_INIT;
   int error = cairn_buf_puts(&b, "");
+  size_t i;
 
   *out = NULL;
   while (!error && *path) {
@@ -72,6 +76,15 @@ static int normalise_path(char **out, const char *path)
     len = strcspn(path, "/");
     if (len == 0)
       break;
+    for (i = 0; i < len; i++)
+      if ((unsigned char)path[i] < 0x20 || path[i] == 0x7f)
+        break;
+    if (i < len) {
+      error = cairn__error(CAIRN_EINVAL, "the path holds a control "
+                           "character (byte 0x%02x), which blob names "
+                           "cannot carry", (unsigned char)path[i]);
+      break;
+    }
     if (path[len - 1] == '.') {
       error = cairn__error(CAIRN_EINVAL, "path segment '%.*s' ends in '.': "
                            "Azure drops trailing dots, so the blob would be "
@@ -84,6 +97,16 @@ static int normalise_path(char **out, const char *path)
     if (!error)
       error = cairn_buf_put(&b, path, len);
     path += len;
+  }
+  if (!error) {
+    size_t chars = 0;
+
+    for (i = 0; i < b.size; i++)
+      chars += ((unsigned char)b.ptr[i] & 0xc0) != 0x80; /* UTF-8 */
+    if (chars > MAX_BLOB_NAME)
+      error = cairn__error(CAIRN_EINVAL, "the path is %zu characters "
+                           "long; blob names take at most %d", chars,
+                           MAX_BLOB_NAME);
   }
   if (error < 0) {
     cairn_buf_dispose(&b);
@@ -118,6 +141,9 @@ static int split_host(const char *host, size_t len, size_t *account_len,
     return -1;
   if (rest >= host + len || *rest == '.' || host[len - 1] == '.')
     return -1;
+  for (i = (size_t)(rest - host); i < len; i++)
+    if (!isalnum((unsigned char)host[i]) && host[i] != '.' && host[i] != '-')
+      return -1;
   *account_len = (size_t)(dot - host);
   *suffix = rest;
   *suffix_len = len - (size_t)(rest - host);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include <cairn/azure.h>
@@ -90,6 +91,41 @@ static void test_refused_forms(void **state)
   refused("az://ccc@.blob.core.windows.net/p", FORMS);
   refused("az:/ccc/p", FORMS);
   refused("wasb://ccc/p", "SCHEME://CONTAINER@ACCOUNT.dfs.SUFFIX[/PATH]");
+  refused("az://ccc@acct.blob.core.windows.net@x", FORMS);
+  refused("az://ccc@acct.blob.core.windows.net:443/p", FORMS);
+}
+
+/* Paths a blob name cannot carry are refused when the URI is read. */
+static void test_unusable_paths(void **state)
+{
+  cairn_azure_uri u;
+  char long_uri[1200];
+  size_t n;
+
+  (void)state;
+  assert_int_equal(cairn_azure_uri_parse(&u, "az://ccc/a\x01" "b"), CAIRN_EINVAL);
+  assert_non_null(strstr(cairn_error_last()->message, "0x01"));
+  assert_int_equal(cairn_azure_uri_parse(&u, "az://ccc/a\nb"), CAIRN_EINVAL);
+  assert_int_equal(cairn_azure_uri_parse(&u, "az://ccc/a\x7f"), CAIRN_EINVAL);
+
+  n = (size_t)snprintf(long_uri, sizeof(long_uri), "az://ccc/");
+  memset(long_uri + n, 'x', 1024);
+  long_uri[n + 1024] = '\0';
+  assert_int_equal(cairn_azure_uri_parse(&u, long_uri), 0);
+  cairn_azure_uri_dispose(&u);
+  long_uri[n + 1024] = 'y';
+  long_uri[n + 1025] = '\0';
+  assert_int_equal(cairn_azure_uri_parse(&u, long_uri), CAIRN_EINVAL);
+  assert_non_null(strstr(cairn_error_last()->message, "1025 characters"));
+  /* characters, not bytes: 590 two-byte letters (1,180 bytes) fit */
+  n = (size_t)snprintf(long_uri, sizeof(long_uri), "az://ccc/");
+  while (n + 2 < 9 + 1200 && n < 9 + 2 * 590) {
+    long_uri[n++] = (char)0xc3;
+    long_uri[n++] = (char)0xa9;
+  }
+  long_uri[n] = '\0';
+  assert_int_equal(cairn_azure_uri_parse(&u, long_uri), 0);
+  cairn_azure_uri_dispose(&u);
 }
 
 static void test_no_secret_in_message(void **state)
@@ -159,6 +195,7 @@ int main(void)
       cmocka_unit_test(test_accepted_forms),
       cmocka_unit_test(test_path_normalised),
       cmocka_unit_test(test_refused_forms),
+      cmocka_unit_test(test_unusable_paths),
       cmocka_unit_test(test_no_secret_in_message),
       cmocka_unit_test(test_b28_container_names),
       cmocka_unit_test(test_b32_trailing_dots),
