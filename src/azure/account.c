@@ -284,6 +284,11 @@ int cairn_azure_account_from_sas(cairn_azure_account **out,
     sas++;
   if (!sas || !*sas)
     return cairn__error(CAIRN_EINVAL, "the SAS token is empty");
+  if (strncasecmp(sas, "http://", 7) == 0 ||
+      strncasecmp(sas, "https://", 8) == 0)
+    return cairn__error(CAIRN_EINVAL, "the SAS token is a whole URL: give "
+                        "only the part after its '?' (sv=...&sig=...), "
+                        "and the account or endpoint apart");
   if (!endpoint && (!name || !*name))
     return cairn__error(CAIRN_EINVAL, "a SAS token needs the account name "
                         "or the blob endpoint");

@@ -431,6 +431,13 @@ static void test_bad_sas_and_endpoint(void **state)
     assert_non_null(strstr(cairn_error_last()->message, "SAS token"));
     assert_null(strstr(cairn_error_last()->message, "%%%"));
   }
+  /* a whole SAS URL, pasted for the token, is named as such */
+  assert_int_equal(cairn_azure_account_from_sas(
+                       &a, "acct", "https://acct.blob.core.windows.net/"
+                                   "?sv=2020-08-04&sig=" SIG, NULL),
+                   CAIRN_EINVAL);
+  assert_non_null(strstr(cairn_error_last()->message, "whole URL"));
+  assert_null(strstr(cairn_error_last()->message, SIG));
   /* a user and password in an endpoint are refused, and not shown */
   assert_int_equal(cairn_azure_account_from_key(
                        &a, "acct", KEY, "https://me:pa55@acct.blob.core."
