@@ -21,7 +21,7 @@ static const char *const step_keys[] = {"run", "code", "inputs", "outputs",
 
 int cairn_pipeline_name_valid(const char *s)
 {
-  if (!s || !*s || *s == '.' || s[strlen(s) - 1] == '.')
+  if (!s || !*s || *s == '.' || *s == '-' || s[strlen(s) - 1] == '.')
     return 0;
   for (; *s; s++)
     if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
@@ -282,6 +282,11 @@ static int parse_env(cairn_pipeline_step *s, const json_t *v,
       return cairn__error(CAIRN_EINVAL, "%s: step '%s': env: bad variable "
                           "name '%s' (use letters, digits and '_')", source,
                           s->name, key);
+    if (strncmp(key, "CAIRN_", 6) == 0)
+      return cairn__error(CAIRN_EINVAL, "%s: step '%s': env: '%s' is "
+                          "cairn's to set (CAIRN_ variables carry the "
+                          "step's inputs, outputs and metrics file): give "
+                          "it another name", source, s->name, key);
     kv->value = scalar_text(value);
     if (!kv->value)
       return cairn__error(CAIRN_EINVAL, "%s: step '%s': env: '%s' must be "

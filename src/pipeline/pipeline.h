@@ -99,11 +99,13 @@ void cairn_pipeline_free(cairn_pipeline *p);
 
 /*
  * Names of pipelines, steps, outputs and artifacts become folders in the
- * work area and the store: "." and ".." would leave their place, and
- * Azure drops a trailing '.' from a blob name.
+ * work area and the store: "." and ".." would leave their place, Azure
+ * drops a trailing '.' from a blob name, and a leading '-' reads as an
+ * option on the command line.
  */
 #define CAIRN_PIPELINE_NAME_RULE                                           \
-  "letters, digits, '_', '.' and '-', neither starting nor ending with '.'"
+  "letters, digits, '_', '.' and '-', not starting with '.' or '-' nor "   \
+  "ending with '.'"
 
 /* 1 when @p name follows CAIRN_PIPELINE_NAME_RULE. */
 int cairn_pipeline_name_valid(const char *name);

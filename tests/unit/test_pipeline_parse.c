@@ -200,7 +200,7 @@ static void test_bad_names_and_values(void **state)
                "quote it");
   /* Names that would leave their folder: "." and "..". */
   expect_error("name: p\nsteps:\n  '..': {run: x}\n", "bad step name '..'",
-               "neither starting nor ending with '.'");
+               "not starting with '.' or '-'");
   expect_error("name: p\nsteps:\n  a: {run: x, outputs: "
                "[cairn-manifest.json]}\n", "is reserved", NULL);
   /* Azure would drop a trailing '.' from the folder's name. */
@@ -230,6 +230,12 @@ static void test_bad_names_and_values(void **state)
                "step 'a': 'timeout'", NULL);
   expect_error("name: p\nsteps:\n  a: {run: x, env: {K: [1]}}\n",
                "env: 'K' must be text", NULL);
+  expect_error("name: p\nsteps:\n  a: {run: x, env: {CAIRN_OUTPUT_X: y}}\n",
+               "'CAIRN_OUTPUT_X' is cairn's to set", NULL);
+  expect_error("name: p\nsteps:\n  '-a': {run: x}\n", "bad step name",
+               NULL);
+  assert_false(cairn_pipeline_name_valid("-dash"));
+  assert_true(cairn_pipeline_name_valid("a-dash"));
   expect_error("name: p\nsteps:\n  a: {run: x, code: [nope.py]}\n",
                "code file 'nope.py' not found", NULL);
   expect_error("- a\n", "a pipeline file is a mapping", NULL);
