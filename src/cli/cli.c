@@ -598,10 +598,12 @@ int cli_prompt(const char *question, int hidden, char **out)
   while ((c = getchar()) != EOF && c != '\n')
     if (cairn_buf_putc(&line, (char)c) < 0)
       break;
-  if (echo_off) {
+  if (echo_off)
     tcsetattr(STDIN_FILENO, TCSANOW, &old);
+  /* the terminal echoed the line break, unless echo was off; answers
+     from a pipe are not echoed at all */
+  if (echo_off || !tty)
     fputc('\n', stderr);
-  }
   if (c == EOF && line.size == 0) {
     cairn_buf_dispose(&line);
     return -1;

@@ -107,7 +107,8 @@ static const cli_spec register_spec = {
   "[--KEY=VALUE]... [--connector CONNECTOR]",
   "Register an artifact store.  Fields: local: path; azure: path "
   "(az://CONTAINER[/PATH]), authentication_secret (a secret's name), "
-  "max_concurrency, block_size.",
+  "max_concurrency, block_size, memory_budget, content_md5 (see "
+  "docs/transfers.md).",
   register_opts, 1, 1, 1, 1};
 
 static int do_register(cli_ctx *ctx, int argc, char **argv)

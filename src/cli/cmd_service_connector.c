@@ -122,7 +122,8 @@ void cmd_connector_expires_in(char *out, size_t outlen,
 
 /*
  * Ask until an answer comes (an empty one is fine unless @p required);
- * the end of standard input is an error naming @p what.
+ * the end of standard input is an error naming @p what, or the empty
+ * answer (the default) when none is required.
  */
 static int ask(const char *question, int hidden, int required,
                const char *what, char **out)
@@ -130,8 +131,11 @@ static int ask(const char *question, int hidden, int required,
   int tries;
 
   for (tries = 0; tries < 3; tries++) {
-    if (cli_prompt(question, hidden, out) < 0)
+    if (cli_prompt(question, hidden, out) < 0) {
+      if (!required && (*out = cairn__strdup("")))
+        return 0;
       return cli_error("standard input ended before %s was given", what);
+    }
     if (**out || !required)
       return 0;
     free(*out);

@@ -274,6 +274,17 @@ grep -qF -- "$dev_key" "$work/piped.out" && fail "register -i echoed the key"
 ok service-connector describe az-piped --output json
 same "$(json "d['auth_method'] + '|' + d['description']" <<<"$out")" \
   "account-key|typed in" "what register -i read from the pipe"
+# answers that end before the optional questions take their defaults
+printf '%s\n' az-short "" "" blob-container account-key devstoreaccount1 \
+  "$dev_key" "$ep" >"$work/answers"
+checks=$((checks + 1))
+if ! "$CAIRN_BIN" service-connector register -i <"$work/answers" \
+  >"$work/short.out" 2>&1; then
+  fail "register -i with answers that end early: $(cat "$work/short.out")"
+fi
+ok service-connector describe az-short --output json
+has '"auth_method": "account-key"' "register -i with the defaults"
+ok service-connector delete az-short
 ok artifact-store register store_i -f azure --path="az://$base-key/i"
 printf 'az-piped\n' >"$work/choice"
 checks=$((checks + 1))
