@@ -1263,9 +1263,11 @@ static void undo_tree(cairn_fs *fs, const char *top)
   const cairn_error *e = cairn_error_last();
   int code = e->code;
   char *msg = cairn__strdup(e->message);
+  int held = cairn__cancel_hold(); /* a stopped transfer is cleaned up */
 
   if (fs->ops->rmtree(fs, top) < 0)
     log_warn("fs", "could not remove the partial tree '%s'", top);
+  cairn__cancel_restore(held);
   if (msg)
     cairn__error(code, "%s", msg);
   free(msg);

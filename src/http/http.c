@@ -978,6 +978,50 @@ static void cancel_all(run_state *rs)
   }
 }
 
+/* How long a stopped run waits for writes the service already has. */
+#define SETTLE_MS 3000
+
+/*
+ * A run stopped on request: a write whose body the service has whole
+ * may still take effect after the connection is dropped, out of sight
+ * of whoever then cleans up.  Such writes get a short while to answer;
+ * reads and writes still sending their bodies stop at once.
+ */
+static void settle(run_state *rs)
+{
+  cairn_http_request *req, *next, *waiting;
+  int64_t deadline = cairn_time_monotonic_ms() + SETTLE_MS, left;
+  int running;
+
+  for (req = rs->active; req; req = next) {
+    next = req->priv.next;
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0 &&
+        req->priv.sent == req->body.len)
+      continue;
+    release_easy(rs, req);
+    req->result = CAIRN_ECANCELLED;
+    snprintf(req->error, sizeof(req->error), "cancelled");
+    if (req->done)
+      req->done(req, req->payload);
+  }
+  /* answers that would be retried are not: keep them apart */
+  waiting = rs->waiting;
+  rs->waiting = NULL;
+  while (rs->nactive && (left = deadline - cairn_time_monotonic_ms()) > 0) {
+    curl_multi_perform(rs->c->multi, &running);
+    if (drain(rs))
+      continue;
+    curl_multi_poll(rs->c->multi, NULL, 0, (int)(left < 100 ? left : 100),
+                    NULL);
+  }
+  while ((req = rs->waiting)) { /* retries asked for while settling */
+    rs->waiting = req->priv.next;
+    req->priv.next = waiting;
+    waiting = req;
+  }
+  rs->waiting = waiting;
+}
+
 void cairn_http_wakeup(cairn_http_client *c)
 {
   curl_multi_wakeup(c->multi);
@@ -1027,6 +1071,8 @@ int cairn_http_run(cairn_http_client *c, cairn_http_producer next,
     if (wait > 0)
       curl_multi_poll(c->multi, NULL, 0, (int)wait, NULL);
   }
+  if (rs.nactive && rs.error == CAIRN_ECANCELLED)
+    settle(&rs);
   if (rs.nactive || rs.nwaiting)
     cancel_all(&rs);
   return rs.error;

@@ -170,6 +170,34 @@ left=$(node "$CAIRN_SOURCE_DIR/tests/e2e/list_blobs.js" "$az_container" \
   artifacts/imports/stopped/)
 same "$left" "" "blobs left by a stopped import"
 
+# The same for a folder of many small files, stopped while whole blobs
+# are in flight: none of them may land after the clean-up.
+mkdir -p "$data/many"
+for i in $(seq 1 1500); do printf '%02000d' "$i" >"$data/many/f$i.bin"; done
+set +e
+"$CAIRN_BIN" --log-level debug artifact import "$data/many" --name many \
+  >"$work/many.out" 2>"$work/many.err" &
+pid=$!
+for _ in $(seq 1 200); do
+  [ "$(grep -c 'PUT' "$work/many.err")" -ge 1 ] && break
+  grep -q "uploading\|files" "$work/many.err" && break
+  sleep 0.05
+done
+sleep 0.3
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+set -e
+checks=$((checks + 1))
+if [ "$rc" -eq 1 ]; then
+  refused artifact describe many
+  left=$(node "$CAIRN_SOURCE_DIR/tests/e2e/list_blobs.js" "$az_container" \
+    artifacts/imports/many/)
+  same "$left" "" "blobs left by a stopped folder import"
+elif [ "$rc" -ne 0 ]; then
+  fail "a stopped folder import exited $rc: $(tail -3 "$work/many.err")"
+fi
+
 # Bad input: nothing recorded, and a clear error.
 ok artifact list --output json
 before=$out
