@@ -249,6 +249,29 @@ static int do_get(cli_ctx *ctx, int argc, char **argv)
   return 0;
 }
 
+/*
+ * A connector keeps its secret fields in a secret of its own, which only
+ * the connector's commands may change: they check what they store.
+ */
+static int refuse_connector_secret(cairn_store *store, const cairn_secret *s)
+{
+  cairn_strlist users = CAIRN_STRLIST_INIT;
+  const char *who = NULL;
+  size_t i;
+  int rc = 0;
+
+  if (cairn_store_secret_users(store, s->id, &users) < 0)
+    return cli_fail();
+  for (i = 0; i < users.count && !who; i++)
+    if (strncmp(users.items[i], "service connector '", 19) == 0)
+      who = users.items[i];
+  if (who)
+    rc = cli_error("secret '%s' holds the fields of %s: change them with "
+                   "'cairn service-connector update'", s->name, who);
+  cairn_strlist_dispose(&users);
+  return rc;
+}
+
 static const cli_opt update_opts[] = {
   {"values", "v", CLI_VALUE, "JSON|YAML|@FILE",
    "Key/value pairs to add or change, as JSON or YAML, or @FILE."},
@@ -292,6 +315,8 @@ static int do_update(cli_ctx *ctx, int argc, char **argv)
     rc = cli_fail();
     goto done;
   }
+  if ((rc = refuse_connector_secret(store, &s)) != 0)
+    goto done;
   json_object_update(s.values, changes);
   for (i = 0; i < removed->count; i++) {
     if (json_object_del(s.values, removed->items[i]) != 0) {
@@ -350,7 +375,9 @@ static int do_rename(cli_ctx *ctx, int argc, char **argv)
     cli_args_dispose(&a);
     return cli_fail();
   }
-  if (cairn_store_secret_rename(store, s.id, to) < 0)
+  if ((rc = refuse_connector_secret(store, &s)) != 0)
+    ;
+  else if (cairn_store_secret_rename(store, s.id, to) < 0)
     rc = cli_fail();
   else
     cli_say("Renamed secret '%s' to '%s'.", s.name, to);

@@ -88,6 +88,11 @@ has "connector-$key_id" "the connector's secret"
 has "account_key" "the secret's key name"
 refused secret delete "$secret_id" -y
 has "service connector 'az-key'" "its secret cannot go first"
+refused secret rename "$secret_id" -n hijacked
+has "cairn service-connector update" "its secret is renamed by nobody"
+refused secret update "$secret_id" --junk_field=1
+has "holds the fields of service connector 'az-key'" \
+  "its secret is changed through the connector only"
 
 ok artifact-store register store_key -f azure --path="az://$base-key/art" \
   --connector az-key
