@@ -409,13 +409,37 @@ static int do_disconnect(cli_ctx *ctx, int argc, char **argv)
   return rc;
 }
 
-/* Check @p config for store @p c and keep it in place of the old one. */
+/*
+ * Check @p config for store @p c and keep it in place of the old one.  A
+ * connected store's connector must reach the container of a new path, as
+ * when it was connected.
+ */
 static int save_config(cli_ctx *ctx, const cairn_component *c,
                        json_t *config)
 {
-  if (cairn_stack_component_check(cli_store(ctx), TYPE, c->flavor,
-                                  config) < 0 ||
-      cairn_store_component_update(cli_store(ctx), c->id, config) < 0)
+  cairn_store *store = cli_store(ctx);
+  cairn_connector_result r;
+  cairn_live_connector conn;
+  cairn_component next = *c;
+  int created, error = 0;
+
+  if (cairn_stack_component_check(store, TYPE, c->flavor, config) < 0)
+    return cli_fail();
+  if (c->connector_id &&
+      !json_equal(json_object_get(c->config, "path"),
+                  json_object_get(config, "path"))) {
+    memset(&conn, 0, sizeof(conn));
+    memset(&r, 0, sizeof(r));
+    next.config = config;
+    if ((error = cairn_connector_open(&conn, store, c->connector_id)) == 0 &&
+        (error = connect_check(&conn, &next, 1, &r, &created)) < 0)
+      cairn__error_prefix("artifact store '%s' is connected to service "
+                          "connector '%s' (disconnect it first to change "
+                          "that)", c->name, conn.rec.name);
+    cairn_connector_result_dispose(&r);
+    cairn_live_connector_dispose(&conn);
+  }
+  if (error < 0 || cairn_store_component_update(store, c->id, config) < 0)
     return cli_fail();
   cli_say("Successfully updated artifact_store `%s`.", c->name);
   return 0;

@@ -207,6 +207,24 @@ refused artifact-store connect store_key --connector az-key \
 has "does not match" "-r other than the store's container"
 refused artifact-store connect store_key
 has "--connector" "connect needs a connector or -i"
+# A connected store moved to another container: the connector must reach
+# it, as at connect time.
+ok service-connector register az-scoped --type azure \
+  --auth-method account-key --account_name=devstoreaccount1 \
+  "--account_key=$dev_key" "--blob_endpoint=$ep" -r blob-container \
+  -ri "az://$base-key"
+ok artifact-store register store_scoped -f azure \
+  --path="az://$base-key/scoped" --connector az-scoped
+refused artifact-store update store_scoped --path="az://$base-sas/scoped"
+has "connected to service connector 'az-scoped'" "a move out of scope"
+has "scoped to az://$base-key" "the connector's scope"
+ok artifact-store describe store_scoped --output json
+same "$(json "d['config']['path']" <<<"$out")" "az://$base-key/scoped" \
+  "a refused move keeps the path"
+ok artifact-store update store_scoped --path="az://$base-key/moved"
+ok artifact-store update store_scoped --block_size=1MiB
+ok artifact-store delete store_scoped
+ok service-connector delete az-scoped
 ok artifact-store register store_local -f local --path="$work/local-store"
 refused artifact-store connect store_local --connector az-key
 has "only azure stores" "a local store cannot use a connector"
