@@ -405,7 +405,21 @@ static int bad_request(cairn_azure_client *c, const error_body *b,
                         "the data of blob '%s' was damaged on the way "
                         "(%s): try again", name ? name : "",
                         *code ? code : "Md5Mismatch");
-  (void)c;
+  if (!*code && !*b->message) {
+    const char *ep = cairn_azure_account_endpoint(c->account);
+    const char *host = strstr(ep, "://");
+    const char *path = host ? strchr(host + 3, '/') : NULL;
+
+    if (!path || !path[1])
+      /* an emulator reads the first path segment as the account */
+      return cairn__error(CAIRN_EINVAL, "the service refused the request "
+                          "for '%s' (HTTP 400, no reason given): if the "
+                          "endpoint %s is an emulator such as Azurite, "
+                          "give the account in its path, as in "
+                          "http://127.0.0.1:10000/devstoreaccount1",
+                          name && *name ? name : (container ? container
+                                                            : ""), ep);
+  }
   return cairn__error(CAIRN_EINVAL,
                       "the service refused the request for '%s' (%s: %s)",
                       name && *name ? name : (container ? container : ""),

@@ -352,6 +352,25 @@ static void test_azure_errors__endpoint_without_account(void **state)
   message_has("http://localhost:10000");
   message_has("account name 'devstoreaccount1'");
   cairn_http_request_dispose(&req);
+
+  /* Azurite answers a HEAD there with a bare 400: no code, no body */
+  canned(&req, "HEAD", "http://localhost:10000/ctr/b", 400, NULL, NULL,
+         NULL);
+  assert_int_equal(error_for(a, &req, "b"), CAIRN_EINVAL);
+  message_has("account in its path");
+  message_has("http://localhost:10000");
+  cairn_http_request_dispose(&req);
+  cairn_azure_account_free(a);
+
+  /* with the account in the path, a bare 400 is not blamed on it */
+  assert_int_equal(cairn_azure_account_from_key(
+                       &a, "devstoreaccount1", DEV_KEY,
+                       "http://localhost:10000/devstoreaccount1"), 0);
+  canned(&req, "HEAD", "http://localhost:10000/devstoreaccount1/ctr/b", 400,
+         NULL, NULL, NULL);
+  assert_int_equal(error_for(a, &req, "b"), CAIRN_EINVAL);
+  assert_null(strstr(cairn_error_last()->message, "account in its path"));
+  cairn_http_request_dispose(&req);
   cairn_azure_account_free(a);
 }
 
