@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -437,10 +438,11 @@ done:
 static const cli_opt export_opts[] = {
   {"filename", "f", CLI_VALUE, "FILE",
    "Where to write (default NAME.yaml; '-' for standard output)."},
+  {"overwrite", NULL, CLI_FLAG, NULL, "Replace FILE when it exists."},
   CLI_OPT_END};
 
 static const cli_spec export_spec = {
-  "cairn secret export NAME [-f FILE]",
+  "cairn secret export NAME [-f FILE] [--overwrite]",
   "Write a secret's values as YAML (mode 0600), to create it again with "
   "'cairn secret create NAME --values=@FILE'.", export_opts, 1, 1, 0, 0};
 
@@ -469,9 +471,14 @@ static int do_export(cli_ctx *ctx, int argc, char **argv)
   } else if (file && strcmp(file, "-") == 0) {
     fwrite(yaml.ptr, 1, yaml.size, stdout);
   } else {
+    struct stat st;
+
     path = file ? strdup(file) : cairn__sprintf("%s.yaml", s.name);
-    if (!path || cairn_file_write_atomic(path, yaml.ptr, yaml.size,
-                                         0600) < 0)
+    if (path && !cli_flag(&a, "overwrite") && lstat(path, &st) == 0)
+      rc = cli_error("'%s' exists: give --overwrite to replace it, or "
+                     "another -f FILE", path);
+    else if (!path || cairn_file_write_atomic(path, yaml.ptr, yaml.size,
+                                              0600) < 0)
       rc = cli_fail();
     else
       cli_say("Exported secret '%s' to '%s'.", s.name, path);

@@ -85,6 +85,12 @@ has "missing" "updating a missing secret"
 # export writes YAML (0600) that create reads back unchanged.
 ok secret export plain -f "$work/plain.yaml"
 same "$(stat -c %a "$work/plain.yaml")" 600 "export file mode"
+echo keep >"$work/kept.yaml"
+refused secret export plain -f "$work/kept.yaml"
+has "--overwrite" "export keeps an existing file"
+same "$(cat "$work/kept.yaml")" keep "a file export refused to replace"
+ok secret export plain -f "$work/kept.yaml" --overwrite
+cmp -s "$work/kept.yaml" "$work/plain.yaml" || fail "export --overwrite"
 ok secret create copy --values="@$work/plain.yaml"
 ok secret get plain --output json
 orig=$(json "sorted(d['values'].items())" <<<"$out")
