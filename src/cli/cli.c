@@ -213,8 +213,11 @@ static int parse_output(cli_ctx *ctx, const char *value)
     quiet_stdout = 1;
     return 0;
   }
-  if (strcmp(value, "table") == 0)
+  if (strcmp(value, "table") == 0) { /* the last --output wins */
+    ctx->json = 0;
+    quiet_stdout = 0;
     return 0;
+  }
   return cli_error("unknown output format '%s': use --output json "
                    "or --output table", value);
 }

@@ -56,6 +56,9 @@ ok artifact list --output json
 versions=$(json "[a['versions'] for a in d if a['name'] == \
   'breast_cancer_model'][0]" <<<"$out")
 same "$versions" 2 "model versions after --no-cache"
+ok artifact list --output json --output table
+has "breast_cancer_model" "the last --output wins"
+lacks '"versions"' "--output table after --output json"
 
 # Two runs at once on one home get distinct names and versions.
 "$CAIRN_BIN" pipeline run "$example" --no-cache >"$work/a" 2>&1 &
