@@ -374,12 +374,40 @@ static void test_azure_errors__endpoint_without_account(void **state)
   cairn_azure_account_free(a);
 }
 
+/* A container SAS asked for the account's containers is named as such. */
+static void test_azure_errors__container_sas_listing(void **state)
+{
+  cairn_azure_account *a = NULL;
+  cairn_http_request req;
+  char sas[512];
+
+  (void)state;
+  snprintf(sas, sizeof(sas), "sv=2023-11-03&se=2099-01-01T00%%3A00%%3A00Z"
+           "&sr=c&sp=racwdl&sig=%s", SECRET_SIG);
+  assert_int_equal(cairn_azure_account_from_sas(&a, "acct", sas, ENDPOINT),
+                   0);
+  canned(&req, "GET", ENDPOINT "/?comp=list", 403, "AuthorizationFailure",
+         NULL, NULL);
+  assert_int_equal(error_for(a, &req, NULL), CAIRN_EAUTH);
+  message_has("container SAS (sr=c)");
+  message_has("-ri az://CONTAINER");
+  cairn_http_request_dispose(&req);
+  /* within its container, the usual message */
+  canned(&req, "GET", ENDPOINT "/ctr?restype=container&comp=list", 403,
+         "AuthorizationFailure", NULL, NULL);
+  assert_int_equal(error_for(a, &req, NULL), CAIRN_EAUTH);
+  assert_null(strstr(cairn_error_last()->message, "sr=c"));
+  cairn_http_request_dispose(&req);
+  cairn_azure_account_free(a);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_azure_errors__sas_expired),
     cmocka_unit_test(test_azure_errors__sas_not_yet_valid),
     cmocka_unit_test(test_azure_errors__sas_permission),
+    cmocka_unit_test(test_azure_errors__container_sas_listing),
     cmocka_unit_test(test_azure_errors__key_not_permitted),
     cmocka_unit_test(test_azure_errors__no_data_role),
     cmocka_unit_test(test_azure_errors__clock_skew),
