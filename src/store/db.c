@@ -44,15 +44,17 @@ int cairn__db_error(cairn_store *s, const char *what)
   case SQLITE_READONLY:
   case SQLITE_PERM:
   case SQLITE_AUTH:
-    return cairn__error(CAIRN_EPERM, "%s: %s (check the permissions of "
-                        "%s/cairn.db)", what, msg, s->home);
+  case SQLITE_CANTOPEN:
+    /* the database writes its journal beside itself: the folder counts */
+    return cairn__error(CAIRN_EPERM, "%s: %s (check that this user may "
+                        "write %s/cairn.db and the folder %s)", what, msg,
+                        s->home, s->home);
   case SQLITE_CORRUPT:
   case SQLITE_NOTADB:
     return cairn__error(CAIRN_ERROR, "%s: %s/cairn.db is damaged or not a "
                         "cairn database", what, s->home);
   case SQLITE_FULL:
   case SQLITE_IOERR:
-  case SQLITE_CANTOPEN:
     return cairn__error(CAIRN_EIO, "%s: %s", what, msg);
   default:
     return cairn__error(CAIRN_ERROR, "%s: %s", what, msg);
