@@ -284,13 +284,13 @@ static int auth_error(cairn_azure_client *c, const cairn_http_request *req,
                         "instead (a service principal, a managed identity "
                         "or a user-delegation SAS)", acct, code);
   if (auth == CAIRN_AZURE_AUTH_SAS) {
-    const char *sas = c->account->sas ? c->account->sas : "";
+    char resource[8];
 
     if ((error = sas_time_error(c, req, code, b)) < 0)
       return error;
-    if ((strncmp(sas, "sr=c&", 5) == 0 || strstr(sas, "&sr=c&") ||
-         (strlen(sas) > 5 && strcmp(sas + strlen(sas) - 5, "&sr=c") == 0)) &&
-        strstr(req->url, "comp=list") && !strstr(req->url, "restype=container"))
+    sas_param(c->account, "sr", resource, sizeof(resource));
+    if (strcmp(resource, "c") == 0 && strstr(req->url, "comp=list") &&
+        !strstr(req->url, "restype=container"))
       return cairn__error(CAIRN_EAUTH,
                           "a container SAS (sr=c) reaches its one "
                           "container, not the account's list of "

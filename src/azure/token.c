@@ -185,7 +185,9 @@ int cairn__azure_tokens_new(cairn__azure_tokens **out,
     cairn__azure_tokens_free(t);
     return cairn__error_oom();
   }
-  if (c->kind <= CAIRN__TOKEN_FEDERATED &&
+  if ((c->kind == CAIRN__TOKEN_CLIENT_SECRET ||
+       c->kind == CAIRN__TOKEN_CLIENT_CERTIFICATE ||
+       c->kind == CAIRN__TOKEN_FEDERATED) &&
       strncasecmp(t->authority, "https://", 8) != 0) {
     error = cairn__error(CAIRN_EINVAL, "the Entra ID authority '%s' is not "
                          "an https:// address, and client credentials "

@@ -264,8 +264,8 @@ static int read_full(int fd, char *buf, size_t len, uint64_t offset,
   return 0;
 }
 
-int cairn__azure_write_full(int fd, const char *buf, size_t len, uint64_t offset,
-                      const char *path)
+int cairn__azure_write_full(int fd, const char *buf, size_t len,
+                            uint64_t offset, const char *path)
 {
   size_t done = 0;
   ssize_t n;

@@ -186,8 +186,9 @@ static int do_list(cli_ctx *ctx, int argc, char **argv)
                    cairn_status_name(runs[i].status), stack, started, took);
     cli_table_row_json(t, json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I}", "run_name",
-        runs[i].name, "run_id", runs[i].id, "pipeline", runs[i].pipeline, "status",
-        cairn_status_name(runs[i].status), "stack", stack ? stack : "",
+        runs[i].name, "run_id", runs[i].id, "pipeline", runs[i].pipeline,
+        "status", cairn_status_name(runs[i].status), "stack",
+        stack ? stack : "",
         "started", (json_int_t)runs[i].started, "ended",
         (json_int_t)runs[i].ended, "duration_ms",
         (json_int_t)run_ms(&runs[i])));

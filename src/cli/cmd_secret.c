@@ -256,20 +256,18 @@ static int do_get(cli_ctx *ctx, int argc, char **argv)
  */
 static int refuse_connector_secret(cairn_store *store, const cairn_secret *s)
 {
-  cairn_strlist users = CAIRN_STRLIST_INIT;
-  const char *who = NULL;
-  size_t i;
+  cairn_connector *list;
+  size_t n, i;
   int rc = 0;
 
-  if (cairn_store_secret_users(store, s->id, &users) < 0)
+  if (cairn_store_connector_list(store, &list, &n) < 0)
     return cli_fail();
-  for (i = 0; i < users.count && !who; i++)
-    if (strncmp(users.items[i], "service connector '", 19) == 0)
-      who = users.items[i];
-  if (who)
-    rc = cli_error("secret '%s' holds the fields of %s: change them with "
-                   "'cairn service-connector update'", s->name, who);
-  cairn_strlist_dispose(&users);
+  for (i = 0; i < n && !rc; i++)
+    if (list[i].secret_id && strcmp(list[i].secret_id, s->id) == 0)
+      rc = cli_error("secret '%s' holds the fields of service connector "
+                     "'%s': change them with 'cairn service-connector "
+                     "update'", s->name, list[i].name);
+  cairn_connector_list_free(list, n);
   return rc;
 }
 

@@ -1135,11 +1135,11 @@ static int tree_fn(const char *dir, cairn_strlist *dirs,
     int is_dir = i < dirs->count;
     const char *name = is_dir ? dirs->items[i]
                               : files->items[i - dirs->count];
+    char *r;
+
     if (t->local && (error = tree_entry_check(dir, name)) < 0)
       return error;
-    char *r = *rel ? cairn__sprintf("%s/%s", rel, name)
-                   : cairn__strdup(name);
-
+    r = *rel ? cairn__sprintf("%s/%s", rel, name) : cairn__strdup(name);
     if (!r)
       return CAIRN_ENOMEM;
     error = cairn_strlist_take(is_dir ? &t->dirs : &t->files, r);
