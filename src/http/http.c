@@ -174,6 +174,8 @@ void cairn_http_request_dispose(cairn_http_request *req)
     return;
   free(req->url);
   req->url = NULL;
+  free(req->priv.stage);
+  req->priv.stage = NULL;
   cairn_http_headers_dispose(&req->headers);
   cairn_http_headers_dispose(&req->response_headers);
   cairn_buf_dispose(&req->response);
@@ -418,23 +420,61 @@ static size_t on_header(char *data, size_t size, size_t n, void *p)
   return len;
 }
 
-static size_t write_fd(cairn_http_request *req, const char *data, size_t len)
+static int write_at(cairn_http_request *req, const char *data, size_t len,
+                    uint64_t offset)
 {
   size_t done = 0;
   ssize_t w;
 
   while (done < len) {
     w = pwrite(req->sink.fd, data + done, len - done,
-               (off_t)(req->sink.offset + req->received + done));
+               (off_t)(offset + done));
     if (w < 0 && errno == EINTR)
       continue;
     if (w <= 0) {
       snprintf(req->error, sizeof(req->error), "cannot write: %s",
-               strerror(errno));
-      return 0;
+               w < 0 ? strerror(errno) : "no space written");
+      return -1;
     }
     done += (size_t)w;
   }
+  return 0;
+}
+
+/* Write what the stage holds: the last bytes of the body received. */
+static int flush_stage(cairn_http_request *req)
+{
+  size_t n = req->priv.staged;
+
+  req->priv.staged = 0;
+  if (!n)
+    return 0;
+  return write_at(req, req->priv.stage, n,
+                  req->sink.offset + req->received - n);
+}
+
+/*
+ * libcurl hands the body over in pieces of 16 KiB; the kernel takes a
+ * quarter of a MiB in one write for about half the system time of
+ * sixteen small ones, so pieces are gathered first.
+ */
+static size_t write_fd(cairn_http_request *req, const char *data, size_t len)
+{
+  size_t room;
+
+  if (!req->priv.stage && !(req->priv.stage = malloc(IO_BUFFER_SIZE)))
+    return write_at(req, data, len, req->sink.offset + req->received) < 0
+               ? 0 : len;
+  room = IO_BUFFER_SIZE - req->priv.staged;
+  if (len > room) {
+    if (flush_stage(req) < 0)
+      return 0;
+    if (len >= IO_BUFFER_SIZE)
+      return write_at(req, data, len, req->sink.offset + req->received) < 0
+                 ? 0 : len;
+  }
+  memcpy(req->priv.stage + req->priv.staged, data, len);
+  req->priv.staged += len;
   return len;
 }
 
@@ -738,6 +778,7 @@ static int start(run_state *rs, cairn_http_request *req)
   req->received = 0;
   req->error[0] = '\0';
   req->priv.sent = 0;
+  req->priv.staged = 0;
   req->priv.next = NULL;
   cairn_http_headers_clear(&req->response_headers);
   cairn_buf_clear(&req->response);
@@ -844,6 +885,9 @@ static void complete(run_state *rs, cairn_http_request *req, CURLcode rc)
     snprintf(req->error, sizeof(req->error), "no data moved for %lld s",
              (long long)(req->priv.stall_ms / 1000));
   }
+  if (rc == CURLE_OK && flush_stage(req) < 0)
+    rc = CURLE_WRITE_ERROR;
+  req->priv.staged = 0;
   transient = rc != CURLE_OK && transient_failure(rc);
   release_easy(rs, req);
   if (rc != CURLE_OK)

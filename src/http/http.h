@@ -136,6 +136,8 @@ struct cairn_http_request {
     cairn_http_request *next;
     void *easy;
     void *slist;
+    char *stage;   /* SINK_FD: small pieces gathered for one write */
+    size_t staged; /* bytes in stage, not yet written */
   } priv;
 };
 

@@ -240,6 +240,55 @@ static void test_http_engine__fd_body_and_sink(void **state)
   unlink(path);
 }
 
+/*
+ * A body bigger than the pieces the sink gathers before it writes, of
+ * an odd length, lands whole at its offset; what the file held before
+ * and after it is left alone.
+ */
+static void test_http_engine__large_fd_sink(void **state)
+{
+  const size_t len = 700 * 1024 + 3, off = 5;
+  char path[] = "/tmp/cairn-http-big-XXXXXX";
+  cairn_http_client *c = NULL;
+  cairn_http_request req;
+  char *body = malloc(len), *back = malloc(len + off + 4);
+  size_t i;
+  int fd;
+
+  (void)state;
+  assert_non_null(body);
+  assert_non_null(back);
+  for (i = 0; i < len; i++)
+    body[i] = (char)(i * 7 + i / 4096);
+  fd = mkstemp(path);
+  assert_true(fd >= 0);
+  memset(back, 'z', len + off + 4);
+  assert_int_equal(write(fd, back, len + off + 4), (ssize_t)(len + off + 4));
+  assert_int_equal(cairn_http_client_new(&c, NULL), 0);
+  cairn_http_request_init(&req);
+  assert_int_equal(cairn_http_request_setup(&req, "PUT", url("/echo")), 0);
+  req.body.kind = CAIRN_HTTP_BODY_MEM;
+  req.body.data = body;
+  req.body.len = len;
+  req.sink.kind = CAIRN_HTTP_SINK_FD;
+  req.sink.fd = fd;
+  req.sink.offset = off;
+  assert_int_equal(cairn_http_send(c, &req), 0);
+  assert_int_equal(req.status, 200);
+  assert_int_equal(req.received, len);
+  assert_int_equal(pread(fd, back, len + off + 4, 0),
+                   (ssize_t)(len + off + 4));
+  assert_memory_equal(back, "zzzzz", off);
+  assert_memory_equal(back + off, body, len);
+  assert_memory_equal(back + off + len, "zzzz", 4);
+  cairn_http_request_dispose(&req);
+  cairn_http_client_free(c);
+  close(fd);
+  unlink(path);
+  free(body);
+  free(back);
+}
+
 typedef struct {
   cairn_http_request reqs[40];
   int next, done, ok;
@@ -322,6 +371,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_http_engine__retry),
     cmocka_unit_test(test_http_engine__fd_body_and_sink),
+    cmocka_unit_test(test_http_engine__large_fd_sink),
     cmocka_unit_test(test_http_engine__parallel),
     cmocka_unit_test(test_http_engine__refused),
   };
