@@ -31,8 +31,6 @@ typedef struct download_state download_state;
 /* Bytes the hashing thread reads back at a time: small enough to stay in
  * the processor's cache between the read and the hash. */
 #define HASH_CHUNK (256 * 1024)
-/* The largest range asked for at once. */
-#define MAX_RANGE ((uint64_t)256 << 20)
 
 typedef struct {
   cairn_http_request req;
@@ -56,7 +54,7 @@ struct download_state {
   const char *etag;
   int fd;
   uint64_t size;
-  uint64_t block;
+  uint64_t *ends; /* where each range ends; range i starts at ends[i-1] */
   uint64_t count;
   uint64_t next_issue;
   download_slot *slots;
@@ -74,6 +72,46 @@ struct download_state {
   int hash_error;      /* errno of a failed read back */
 };
 
+/* Where range @p i starts; the size of the blob past the last. */
+static uint64_t range_start(const download_state *dl, uint64_t i)
+{
+  return i == 0 ? 0 : dl->ends[i - 1];
+}
+
+uint64_t *cairn__azure_plan_ranges(uint64_t size, uint64_t block,
+                                   unsigned concurrency, uint64_t *count)
+{
+  uint64_t conc = concurrency ? concurrency : 1, full, len, off;
+  uint64_t *ends, *grown;
+  size_t n, cap = 64;
+
+  full = size / (2 * conc);
+  if (full < block)
+    full = block;
+  if (full > CAIRN_AZURE_MAX_RANGE)
+    full = CAIRN_AZURE_MAX_RANGE;
+  if (!(ends = malloc(cap * sizeof(*ends))))
+    return NULL;
+  for (n = 0, off = 0; off < size; n++, off += len) {
+    len = n < conc && size > full ? full * (n + 1) / conc : full;
+    if (len < CAIRN_AZURE_MIN_RANGE)
+      len = CAIRN_AZURE_MIN_RANGE;
+    if (len > size - off)
+      len = size - off;
+    if (n == cap) {
+      cap *= 2;
+      if (!(grown = realloc(ends, cap * sizeof(*grown)))) {
+        free(ends);
+        return NULL;
+      }
+      ends = grown;
+    }
+    ends[n] = off + len;
+  }
+  *count = n;
+  return ends;
+}
+
 static void *hash_thread(void *arg)
 {
   download_state *dl = arg;
@@ -87,11 +125,9 @@ static void *hash_thread(void *arg)
   }
   for (;;) {
     pthread_mutex_lock(&dl->lock);
-    while (dl->complete * dl->block <= dl->hashed && !dl->stop)
+    while (range_start(dl, dl->complete) <= dl->hashed && !dl->stop)
       pthread_cond_wait(&dl->ready, &dl->lock);
-    upto = dl->complete * dl->block;
-    if (upto > dl->size)
-      upto = dl->size;
+    upto = range_start(dl, dl->complete);
     pthread_mutex_unlock(&dl->lock);
     if (dl->hashed >= upto)
       break; /* stopped, with nothing more complete */
@@ -137,8 +173,7 @@ static int download_done(cairn_http_request *req, void *payload)
                            "downloaded: try again", dl->name);
     return error;
   }
-  len = dl->size - s->index * dl->block < dl->block
-            ? dl->size - s->index * dl->block : dl->block;
+  len = dl->ends[s->index] - range_start(dl, s->index);
   if (req->received != len)
     return cairn__error(CAIRN_ENET,
                         "short answer for a range of blob '%s' (%llu of "
@@ -172,8 +207,8 @@ static int download_next(cairn_http_request **out, void *payload)
       s = &dl->slots[i];
   if (!s)
     return 0;
-  offset = dl->next_issue * dl->block;
-  len = dl->size - offset < dl->block ? dl->size - offset : dl->block;
+  offset = range_start(dl, dl->next_issue);
+  len = dl->ends[dl->next_issue] - offset;
   snprintf(range, sizeof(range), "bytes=%llu-%llu",
            (unsigned long long)offset,
            (unsigned long long)(offset + len - 1));
@@ -202,24 +237,18 @@ static int download_ranges(download_state *dl)
   unsigned i;
   int error;
 
-  /*
-   * Ranges go to the file as they arrive and hold no memory of ours, so
-   * they may be large: each request costs the service, so about two
-   * rounds of the concurrency, and never less than a block.
-   */
-  dl->block = (dl->size + 2ull * dl->c->opts.max_concurrency - 1) /
-              (2ull * dl->c->opts.max_concurrency);
-  if (dl->block < dl->c->opts.block_size)
-    dl->block = dl->c->opts.block_size;
-  if (dl->block > MAX_RANGE)
-    dl->block = MAX_RANGE;
-  dl->count = (dl->size + dl->block - 1) / dl->block;
+  if (!(dl->ends = cairn__azure_plan_ranges(dl->size,
+                                            dl->c->opts.block_size,
+                                            dl->c->opts.max_concurrency,
+                                            &dl->count)))
+    return cairn__error_oom();
   dl->nslots = dl->c->opts.max_concurrency;
   if (dl->nslots > dl->count)
     dl->nslots = (unsigned)dl->count;
   if (!(dl->slots = cairn__calloc(dl->nslots, sizeof(*dl->slots))) ||
       !(dl->done = cairn__calloc(dl->count, 1))) {
     free(dl->slots);
+    free(dl->ends);
     return CAIRN_ENOMEM;
   }
   for (i = 0; i < dl->nslots; i++) {
@@ -253,6 +282,7 @@ static int download_ranges(download_state *dl)
     cairn_http_request_dispose(&dl->slots[i].req);
   free(dl->slots);
   free(dl->done);
+  free(dl->ends);
   return error;
 }
 

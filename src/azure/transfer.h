@@ -64,6 +64,24 @@ int cairn__azure_put_blob_md(cairn_azure_client *c, const char *container,
 int cairn__azure_landed_earlier(cairn_azure_client *c, const char *container,
                                 const char *name, const char *sha256_hex);
 
+/* The largest and (but for a blob's last) the smallest download range. */
+#define CAIRN_AZURE_MAX_RANGE ((uint64_t)256 << 20)
+#define CAIRN_AZURE_MIN_RANGE ((uint64_t)1 << 20)
+
+/*
+ * The ranges a download of @p size bytes asks for, as the offset where
+ * each ends (range i starts where range i - 1 ends); their number in
+ * @p count.  Ranges go to the file as they arrive and hold no memory,
+ * so they may be large, and each request costs the service: about two
+ * rounds of @p concurrency, never less than @p block.  The streams move
+ * at about the same pace, so the first round grows from small to full
+ * size, and the ranges complete in the order of the file, one after
+ * the other: the hash, which follows them, is never far behind.  NULL
+ * when out of memory; free() the result.
+ */
+uint64_t *cairn__azure_plan_ranges(uint64_t size, uint64_t block,
+                                   unsigned concurrency, uint64_t *count);
+
 /* Buffers to keep in flight for blocks of @p block bytes. */
 unsigned cairn__azure_pool_size(const cairn_azure_client *c, uint64_t block);
 

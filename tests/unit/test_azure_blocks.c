@@ -2,7 +2,8 @@
  * Block sizes, fixed before a byte is sent: a file of known size fits
  * the service's 50,000 blocks, a stream of unknown length gets blocks
  * that grow to cover the largest size it may reach, and sizes no block
- * blob can hold are refused up front.  Pure arithmetic, no huge files.
+ * blob can hold are refused up front.  Download ranges cover a blob
+ * exactly.  Pure arithmetic, no huge files.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <cairn/azure.h>
@@ -131,12 +133,73 @@ static void test_azure_blocks__refused_up_front(void **state)
   cairn_global_cleanup();
 }
 
+/* Check that @p ends covers @p size exactly; the ranges' number. */
+static uint64_t check_cover(const uint64_t *ends, uint64_t count,
+                            uint64_t size)
+{
+  uint64_t i, start = 0;
+
+  assert_non_null(ends);
+  assert_true(count > 0);
+  for (i = 0; i < count; i++) {
+    assert_true(ends[i] > start);
+    assert_true(ends[i] - start <= CAIRN_AZURE_MAX_RANGE);
+    /* only the last range may be under the floor */
+    if (i + 1 < count)
+      assert_true(ends[i] - start >= CAIRN_AZURE_MIN_RANGE);
+    start = ends[i];
+  }
+  assert_int_equal(start, size);
+  return count;
+}
+
+static void test_azure_blocks__download_ranges(void **state)
+{
+  uint64_t *ends, count, i, sizes[] = {1, MIB - 1, 8 * MIB, 8 * MIB + 1,
+                                       100 * MIB + 7, GIB, 5 * GIB + 3};
+
+  (void)state;
+  for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+    ends = cairn__azure_plan_ranges(sizes[i], 8 * MIB, 16, &count);
+    check_cover(ends, count, sizes[i]);
+    free(ends);
+  }
+
+  /* a blob of one block is one request */
+  ends = cairn__azure_plan_ranges(8 * MIB, 8 * MIB, 16, &count);
+  assert_int_equal(count, 1);
+  free(ends);
+
+  /* 1 GiB over 16 streams: the first round grows to 32 MiB ranges, so
+     that the ranges complete in order, then 32 MiB to the end */
+  ends = cairn__azure_plan_ranges(GIB, 8 * MIB, 16, &count);
+  assert_int_equal(ends[0], 2 * MIB);
+  for (i = 1; i < 16; i++)
+    assert_int_equal(ends[i] - ends[i - 1], 2 * MIB * (i + 1));
+  for (i = 16; i + 1 < count; i++)
+    assert_int_equal(ends[i] - ends[i - 1], 32 * MIB);
+  assert_true(count < 48);
+  free(ends);
+
+  /* huge blobs stop at the largest range; one stream, one full range */
+  ends = cairn__azure_plan_ranges(100 * GIB, 8 * MIB, 16, &count);
+  check_cover(ends, count, 100 * GIB);
+  assert_int_equal(ends[count / 2] - ends[count / 2 - 1],
+                   CAIRN_AZURE_MAX_RANGE);
+  free(ends);
+  ends = cairn__azure_plan_ranges(GIB, 8 * MIB, 1, &count);
+  assert_int_equal(ends[0], 256 * MIB);
+  check_cover(ends, count, GIB);
+  free(ends);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_azure_blocks__known_size),
     cmocka_unit_test(test_azure_blocks__stream),
     cmocka_unit_test(test_azure_blocks__refused_up_front),
+    cmocka_unit_test(test_azure_blocks__download_ranges),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
