@@ -337,8 +337,8 @@ static int get_folder(cairn_fs *fs, const cairn_artifact_version *v,
 
   if (stat(dest, &st) == 0 && (!S_ISDIR(st.st_mode) || !empty_folder(dest)))
     return cairn__error(CAIRN_EEXISTS, "'%s' exists and is not an empty "
-                        "folder: give a new path for the folder artifact",
-                        dest);
+                        "folder: give a new path for the folder artifact "
+                        "(--overwrite replaces files, not folders)", dest);
   if ((error = make_parent(dest)) < 0)
     return error;
   if (!(part = part_name(dest)) ||

@@ -28,6 +28,12 @@ import_round() {
   diff -r "$data/tree" "$work/tree-$1" >/dev/null ||
     fail "the folder imported into $1 came back different"
   [ -d "$work/tree-$1/empty" ] || fail "the empty folder is lost ($1)"
+  # a folder artifact never merges into a folder that holds files
+  refused artifact get "tree-$1" "$work/tree-$1" --overwrite
+  has "give a new path" "a folder get into a full folder ($1)"
+  has "not folders" "the hint on --overwrite ($1)"
+  diff -r "$data/tree" "$work/tree-$1" >/dev/null ||
+    fail "a refused folder get changed the folder ($1)"
 
   # a second import is a second version; the first stays
   ok artifact import "$data/tree/table.csv" --name "blob-$1"
