@@ -463,6 +463,9 @@ static const char *const cs_keys[CS_COUNT] = {
   "DefaultEndpointsProtocol", "SharedAccessSignature",
   "UseDevelopmentStorage", "DevelopmentStorageProxyUri"};
 
+/* What the names of connection string keys are made of. */
+#define CS_KEY_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
 /* Trim surrounding whitespace. */
 static void trim(const char **s, size_t *len)
 {
@@ -483,9 +486,31 @@ static void unquote(const char **s, size_t *len)
   }
 }
 
+/*
+ * A segment without '=' is named by its place and, when it starts with a
+ * known key, by that key: its text may be a key or a signature.
+ */
+static int cs_no_equals(const char *k, size_t klen, int nth)
+{
+  size_t i, n;
+
+  for (i = 0; i < CS_COUNT; i++) {
+    n = strlen(cs_keys[i]);
+    if (klen >= n && strncasecmp(cs_keys[i], k, n) == 0)
+      return cairn__error(CAIRN_EINVAL, "connection string segment %d "
+                          "starts with '%s' but has no '=': write it as "
+                          "%s=VALUE, segments separated by ';'", nth,
+                          cs_keys[i], cs_keys[i]);
+  }
+  return cairn__error(CAIRN_EINVAL, "connection string segment %d has no "
+                      "'=': expected KEY=VALUE pairs separated by ';'", nth);
+}
+
 /* Split a connection string into the known values (new strings). */
 static int cs_split(char *values[CS_COUNT], const char *cs)
 {
+  int nth = 0;
+
   while (*cs) {
     size_t seg = strcspn(cs, ";"), klen, vlen, i;
     const char *eq = memchr(cs, '=', seg), *k = cs, *v;
@@ -506,18 +531,21 @@ static int cs_split(char *values[CS_COUNT], const char *cs)
         values[i] = cairn__strndup(v, vlen);
         if (!values[i])
           return CAIRN_ENOMEM;
-      } else {
+      } else if (strspn(k, CS_KEY_CHARS) >= klen) {
         log_debug("azure", "connection string: ignoring '%.*s'", (int)klen,
                   k);
+      } else {
+        /* Not a key name: perhaps a key or signature with a typo. */
+        log_debug("azure", "connection string: ignoring segment %d",
+                  nth + 1);
       }
     } else {
       klen = seg;
       trim(&k, &klen);
       if (klen)
-        return cairn__error(CAIRN_EINVAL, "connection string segment "
-                            "'%.*s' has no '=': expected KEY=VALUE pairs "
-                            "separated by ';'", (int)klen, k);
+        return cs_no_equals(k, klen, nth + 1);
     }
+    nth++;
     cs += seg;
     if (*cs == ';')
       cs++;

@@ -24,6 +24,7 @@
             "SorLC0uLzAxMjM0NTY3ODk6Ow=="
 #define SIG "kPh%2BO8dhn%2B0YhbhROjTTTDvATQiEG5sGWWgHlpx8Y%2BI%3D"
 #define SAS "sv=2022-11-02&sp=rl&sig=" SIG
+#define KEY_PART "gABAgMEBQYH"
 
 static cairn_azure_account *parse_ok(const char *cs)
 {
@@ -208,7 +209,13 @@ static void test_bad_key(void **state)
 
   assert_refused("AccountName=acct", CAIRN_EAUTH, "AccountKey", NULL);
   assert_refused("AccountName=acct;junk;AccountKey=" KEY, CAIRN_EINVAL,
-                 "'junk'", NULL);
+                 "segment 2 has no '='", "junk");
+  /* A mistyped '=' must not put the key in the error. */
+  assert_refused("AccountName=acct;AccountKey:++//+gABAgMEBQYHCAkK",
+                 CAIRN_EINVAL, "segment 2 starts with 'AccountKey' but has "
+                 "no '=': write it as AccountKey=VALUE", KEY_PART);
+  assert_refused("AccountName=acct;++//+gABAgMEBQYHCAkK", CAIRN_EINVAL,
+                 "segment 2 has no '='", KEY_PART);
   assert_refused("AccountName=acct;AccountKey=" KEY
                  ";BlobEndpoint=ftp://x", CAIRN_EINVAL, "ftp://x", NULL);
   assert_refused("AccountName=acct;AccountKey=" KEY
@@ -386,6 +393,39 @@ static void keep_warning(cairn_log_level level, const char *category,
     snprintf(warned, sizeof(warned), "%s", message);
 }
 
+static void keep_all(cairn_log_level level, const char *category,
+                     const char *message, void *payload)
+{
+  size_t len = strlen(warned);
+
+  (void)level;
+  (void)category;
+  (void)payload;
+  snprintf(warned + len, sizeof(warned) - len, "%s\n", message);
+}
+
+/* Segments that are ignored are logged by name, never by value. */
+static void test_ignored_segments_logged(void **state)
+{
+  cairn_azure_account *a = (cairn_azure_account *)1;
+  cairn_log_level level = cairn_log_get_level();
+
+  (void)state;
+  cairn_log_set_sink(keep_all, NULL);
+  cairn_log_set_level(CAIRN_LOG_DEBUG);
+  warned[0] = '\0';
+  assert_int_equal(cairn_azure_account_from_connection_string(&a,
+                   "AccountName=acct;AccountKey:" KEY ";Color=blue"),
+                   CAIRN_EAUTH);
+  assert_null(a);
+  cairn_log_set_level(level);
+  cairn_log_set_sink(NULL, NULL);
+  assert_non_null(strstr(warned, "ignoring segment 2"));
+  assert_non_null(strstr(warned, "ignoring 'Color'"));
+  assert_null(strstr(warned, KEY_PART));
+  assert_null(strstr(cairn_error_last()->message, KEY_PART));
+}
+
 /* A credential that is set but shadowed by another is warned about. */
 static void test_env_shadowed_warning(void **state)
 {
@@ -457,6 +497,7 @@ int main(void)
       cmocka_unit_test(test_b03_quotes_and_splitting),
       cmocka_unit_test(test_b04_sas_only),
       cmocka_unit_test(test_bad_key),
+      cmocka_unit_test(test_ignored_segments_logged),
       cmocka_unit_test_setup_teardown(test_env_order, env_clear, env_clear),
       cmocka_unit_test_setup_teardown(test_env_sas_and_endpoint, env_clear,
                                       env_clear),
