@@ -44,6 +44,10 @@ int cairn_azure_blob_name_check(const char *name)
     return cairn__error(CAIRN_EINVAL, "blob name '%.40s...' is longer "
                         "than the %d characters Azure allows", name,
                         NAME_MAX_CHARS);
+  if (strchr(name, '\\'))
+    return cairn__error(CAIRN_EINVAL, "blob name '%s' holds a '\\': Azure "
+                        "reads it as '/', so the blob would be stored "
+                        "under another name; rename it", name);
   for (seg = name; *seg; seg = *end ? end + 1 : end) {
     end = seg + strcspn(seg, "/");
     n = (size_t)(end - seg);

@@ -342,6 +342,7 @@ struct upload_state {
   const char *name;
   const char *path;
   int fd;
+  struct stat st; /* of the file when opened */
   uint64_t size;
   uint64_t block;
   uint64_t count; /* blocks in all */
@@ -580,6 +581,9 @@ static int upload_blocks(upload_state *up, unsigned flags, char hex[65])
     md5_reset(up->md5);
   if ((error = cairn_http_run(up->c->http, upload_next, up)) < 0)
     return error;
+  /* blocks are hashed and sent in two reads: both must see the same */
+  if ((error = cairn_file_unchanged(up->fd, &up->st, up->path)) < 0)
+    return error;
   if (up->reused)
     log_info("azure", "'%s': %llu of %llu blocks were there from an "
              "earlier upload and were not sent again", up->name,
@@ -683,7 +687,6 @@ int cairn_azure_blob_upload_file(cairn_azure_client *c, const char *container,
                                  unsigned flags, char sha256_hex[65])
 {
   upload_state up;
-  struct stat stbuf;
   char hex[65] = "";
   int error;
 
@@ -696,16 +699,16 @@ int cairn_azure_blob_upload_file(cairn_azure_client *c, const char *container,
   up.path = local_path;
   if ((up.fd = open(local_path, O_RDONLY | O_CLOEXEC)) < 0)
     return cairn__error_errno("cannot open", local_path);
-  if (fstat(up.fd, &stbuf) < 0) {
+  if (fstat(up.fd, &up.st) < 0) {
     error = cairn__error_errno("cannot read", local_path);
     goto done;
   }
-  if (!S_ISREG(stbuf.st_mode)) {
+  if (!S_ISREG(up.st.st_mode)) {
     error = cairn__error(CAIRN_EINVAL, "'%s' is not a regular file",
                          local_path);
     goto done;
   }
-  up.size = (uint64_t)stbuf.st_size;
+  up.size = (uint64_t)up.st.st_size;
   if ((error = cairn_sha256_new(&up.sha)) < 0)
     goto done;
 

@@ -199,6 +199,21 @@ int cairn_file_read(cairn_buf *out, const char *path, size_t limit)
   return 0;
 }
 
+int cairn_file_unchanged(int fd, const struct stat *before,
+                         const char *path)
+{
+  struct stat now;
+
+  if (fstat(fd, &now) < 0)
+    return cairn__error_errno("cannot read", path);
+  if (now.st_size != before->st_size ||
+      now.st_ctim.tv_sec != before->st_ctim.tv_sec ||
+      now.st_ctim.tv_nsec != before->st_ctim.tv_nsec)
+    return cairn__error(CAIRN_EIO, "'%s' changed while being read: try "
+                        "again when nothing writes to it", path);
+  return 0;
+}
+
 int cairn_file_write_atomic(const char *path, const void *data, size_t len,
                             int mode)
 {

@@ -37,6 +37,14 @@ char *cairn_path_absolute(const char *path);
 int cairn_mkdirs(const char *path, int mode);
 /* Read a whole local file (at most @p limit bytes; 0 = no limit). */
 int cairn_file_read(cairn_buf *out, const char *path, size_t limit);
+
+struct stat;
+/*
+ * 0 when the file open on @p fd has the size and change time that
+ * @p before gave it; else an error that says it changed while being read.
+ */
+int cairn_file_unchanged(int fd, const struct stat *before,
+                         const char *path);
 /*
  * Write @p len bytes to @p path atomically (a temporary file renamed
  * over it) with permissions @p mode.

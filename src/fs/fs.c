@@ -1314,10 +1314,17 @@ int cairn_fs_put_tree(cairn_fs *fs, const char *local_dir, const char *dst,
     goto done;
   /* every name is checked before anything is stored */
   for (i = 0; i < t.dirs.count + b.count; i++) {
-    char *d = i < t.dirs.count
-                  ? cairn__sprintf("%s/%s", full, t.dirs.items[i])
-                  : cairn__strdup(b.jobs[i - t.dirs.count].remote);
+    const char *rel = i < t.dirs.count ? t.dirs.items[i]
+                                       : t.files.items[i - t.dirs.count];
+    char *d;
 
+    if (strchr(rel, '\\')) {
+      error = cairn__error(CAIRN_EINVAL, "'%s/%s' has a '\\' in its name: "
+                           "stores read '\\' as '/', so it would come back "
+                           "under another name; rename it", local_dir, rel);
+      goto done;
+    }
+    d = cairn__sprintf("%s/%s", full, rel);
     if (!d) {
       error = CAIRN_ENOMEM;
       goto done;

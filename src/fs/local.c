@@ -30,6 +30,8 @@
 #define COPY_CHUNK (1u << 20)
 #define XATTR_PREFIX "user.cairn."
 #define XATTR_PREFIX_LEN (sizeof(XATTR_PREFIX) - 1)
+/* The kernel copies this much between checks for a stop request. */
+#define COPY_STEP (16u << 20)
 /* Files at least this big are hashed in a second thread while copying. */
 #define THREADED_MIN (8u << 20)
 
@@ -83,7 +85,7 @@ static int pending_open(struct pending *p, const char *path)
   p->path = NULL;
   if (!parent)
     return CAIRN_ENOMEM;
-  p->fd = open(*parent ? parent : "/", O_TMPFILE | O_WRONLY | O_CLOEXEC,
+  p->fd = open(*parent ? parent : "/", O_TMPFILE | O_RDWR | O_CLOEXEC,
                0666);
   if (p->fd < 0 && (errno == ENOENT || errno == ENOTDIR)) {
     int error = cairn__error(CAIRN_ENOTFOUND, "folder '%s' does not exist; "
@@ -101,7 +103,7 @@ static int pending_open(struct pending *p, const char *path)
       free(p->tmp);
       if (!(p->tmp = temp_name(path)))
         return CAIRN_ENOMEM;
-      p->fd = open(p->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+      p->fd = open(p->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
       if (p->fd >= 0 || errno != EEXIST)
         break;
     }
@@ -209,42 +211,92 @@ static int write_all(int fd, const void *data, size_t len, const char *path)
 /* Copying with the SHA-256 in the same pass                           */
 /* ------------------------------------------------------------------ */
 
+/*
+ * A second thread hashes the copy, reading it back just behind the
+ * copier, so that the SHA-256 describes the bytes stored even when the
+ * source changes meanwhile.  The copier publishes how far it got.
+ */
 struct hasher {
-  int fd;
-  uint64_t size;
+  int fd; /* the copy */
   cairn_sha256 *h;
-  int err; /* errno of a failed read */
+  pthread_mutex_t lock;
+  pthread_cond_t more;
+  uint64_t copied; /* bytes of the copy that are complete */
+  int done;        /* the copier stopped */
+  int err;         /* errno of a failed read */
 };
+
+static void copied_up_to(struct hasher *hs, uint64_t off)
+{
+  if (!hs)
+    return;
+  pthread_mutex_lock(&hs->lock);
+  hs->copied = off;
+  pthread_cond_signal(&hs->more);
+  pthread_mutex_unlock(&hs->lock);
+}
+
+static void copy_over(struct hasher *hs)
+{
+  pthread_mutex_lock(&hs->lock);
+  hs->done = 1;
+  pthread_cond_signal(&hs->more);
+  pthread_mutex_unlock(&hs->lock);
+}
 
 static void *hash_thread(void *arg)
 {
   struct hasher *hs = arg;
   char *buf = malloc(COPY_CHUNK);
-  uint64_t off = 0;
+  uint64_t off = 0, end;
+  int done;
 
   if (!buf) {
     hs->err = ENOMEM;
     return NULL;
   }
-  while (off < hs->size) {
-    ssize_t n = pread(hs->fd, buf, COPY_CHUNK, (off_t)off);
-
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0) {
-      hs->err = n < 0 ? errno : EIO;
+  for (;;) {
+    pthread_mutex_lock(&hs->lock);
+    while (hs->copied <= off && !hs->done)
+      pthread_cond_wait(&hs->more, &hs->lock);
+    end = hs->copied;
+    done = hs->done;
+    pthread_mutex_unlock(&hs->lock);
+    if (off >= end && done)
       break;
+    while (off < end) {
+      size_t want = end - off < COPY_CHUNK ? (size_t)(end - off) : COPY_CHUNK;
+      ssize_t n = pread(hs->fd, buf, want, (off_t)off);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0) {
+        hs->err = n < 0 ? errno : EIO;
+        goto out;
+      }
+      cairn_sha256_update(hs->h, buf, (size_t)n);
+      off += (uint64_t)n;
     }
-    cairn_sha256_update(hs->h, buf, (size_t)n);
-    off += (uint64_t)n;
   }
+out:
   free(buf);
   return NULL;
 }
 
+static int shorter(const char *src)
+{
+  return cairn__error(CAIRN_EIO, "'%s' got shorter while being copied: "
+                      "try again when nothing writes to it", src);
+}
+
+static int stopped(void)
+{
+  return cairn__error(CAIRN_ECANCELLED, "stopped on request");
+}
+
 /* Copy with read and write, hashing when @p h is given. */
 static int copy_rw(int in, int out, uint64_t size, cairn_sha256 *h,
-                   const char *src, const char *dst)
+                   struct hasher *hs, const char *src, const char *dst)
 {
   char *buf = malloc(COPY_CHUNK);
   uint64_t off = 0;
@@ -253,8 +305,13 @@ static int copy_rw(int in, int out, uint64_t size, cairn_sha256 *h,
   if (!buf)
     return cairn__error_oom();
   while (off < size) {
-    ssize_t n = pread(in, buf, COPY_CHUNK, (off_t)off);
+    ssize_t n;
 
+    if (cairn_cancelled()) {
+      error = stopped();
+      break;
+    }
+    n = pread(in, buf, COPY_CHUNK, (off_t)off);
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0) {
@@ -262,73 +319,82 @@ static int copy_rw(int in, int out, uint64_t size, cairn_sha256 *h,
       break;
     }
     if (n == 0) {
-      error = cairn__error(CAIRN_EIO, "'%s' got shorter while being "
-                           "copied", src);
+      error = shorter(src);
       break;
     }
-    if (h)
-      cairn_sha256_update(h, buf, (size_t)n);
     if ((error = write_all(out, buf, (size_t)n, dst)) < 0)
       break;
+    if (h)
+      cairn_sha256_update(h, buf, (size_t)n);
     off += (uint64_t)n;
+    copied_up_to(hs, off);
   }
   free(buf);
   return error;
 }
 
-/* Copy in the kernel where it can; read and write where it cannot. */
-static int copy_plain(int in, int out, uint64_t size, const char *src,
-                      const char *dst)
+/*
+ * Copy in the kernel where it can, in steps so that a stop request and
+ * the hashing thread are heard; read and write where it cannot.
+ */
+static int copy_plain(int in, int out, uint64_t size, struct hasher *hs,
+                      const char *src, const char *dst)
 {
   loff_t off_in = 0, off_out = 0;
 
   while ((uint64_t)off_in < size) {
-    size_t want = size - (uint64_t)off_in > (1u << 30)
-                      ? (1u << 30)
+    size_t want = size - (uint64_t)off_in > COPY_STEP
+                      ? COPY_STEP
                       : (size_t)(size - (uint64_t)off_in);
-    ssize_t n = copy_file_range(in, &off_in, out, &off_out, want, 0);
+    ssize_t n;
 
+    if (cairn_cancelled())
+      return stopped();
+    n = copy_file_range(in, &off_in, out, &off_out, want, 0);
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0 && off_in == 0 &&
         (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
          errno == EOPNOTSUPP || errno == EBADF))
-      return copy_rw(in, out, size, NULL, src, dst);
+      return copy_rw(in, out, size, NULL, hs, src, dst);
     if (n < 0)
       return cairn__error_errno("cannot copy to", dst);
     if (n == 0)
-      return cairn__error(CAIRN_EIO, "'%s' got shorter while being copied",
-                          src);
+      return shorter(src);
+    copied_up_to(hs, (uint64_t)off_out);
   }
   return 0;
 }
 
 /*
- * Copy the regular file open on @p in (of @p size bytes) to @p out.
- * With @p sha256_hex, hash the source in the same pass: big files are
- * hashed by a second thread while the kernel copies.
+ * Copy the regular file open on @p in (of @p size bytes) to @p out, open
+ * for reading too.  With @p sha256_hex, hash what is written in the same
+ * pass: big files are hashed by a second thread while the kernel copies.
  */
 static int copy_fd(int in, int out, uint64_t size, const char *src,
                    const char *dst, char sha256_hex[65])
 {
   unsigned char digest[CAIRN_SHA256_LEN];
-  struct hasher hs = {in, size, NULL, 0};
+  struct hasher hs = {.fd = out};
   pthread_t thread;
   int error;
 
   if (!sha256_hex)
-    return copy_plain(in, out, size, src, dst);
+    return copy_plain(in, out, size, NULL, src, dst);
   if ((error = cairn_sha256_new(&hs.h)) < 0)
     return error;
+  pthread_mutex_init(&hs.lock, NULL);
+  pthread_cond_init(&hs.more, NULL);
   if (size < THREADED_MIN ||
       pthread_create(&thread, NULL, hash_thread, &hs) != 0) {
-    error = copy_rw(in, out, size, hs.h, src, dst);
+    error = copy_rw(in, out, size, hs.h, NULL, src, dst);
   } else {
-    error = copy_plain(in, out, size, src, dst);
+    error = copy_plain(in, out, size, &hs, src, dst);
+    copy_over(&hs);
     pthread_join(thread, NULL);
     if (!error && hs.err) {
       errno = hs.err;
-      error = cairn__error_errno("cannot read", src);
+      error = cairn__error_errno("cannot read back", dst);
     }
   }
   if (!error) {
@@ -336,6 +402,8 @@ static int copy_fd(int in, int out, uint64_t size, const char *src,
     cairn_hex_encode(sha256_hex, digest, sizeof(digest));
   }
   cairn_sha256_free(hs.h);
+  pthread_cond_destroy(&hs.more);
+  pthread_mutex_destroy(&hs.lock);
   return error;
 }
 
@@ -369,6 +437,8 @@ static int copy_file(const char *src, const char *dst, int create_only,
     goto done;
   posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
   error = copy_fd(in, p.fd, (uint64_t)st.st_size, src, dst, sha256_hex);
+  if (!error)
+    error = cairn_file_unchanged(in, &st, src);
   if (error < 0)
     pending_drop(&p);
   else

@@ -1325,6 +1325,82 @@ static void test_fs_trailing_dot(void **state)
   assert_string_equal(ls("out"), "");
 }
 
+/*
+ * A backslash is '/' in store paths, as on Azure: a local folder with one
+ * in a name could not come back as it was, and is refused whole.
+ */
+static void test_fs_backslash_in_tree(void **state)
+{
+  (void)state;
+  assert_int_equal(mkdir(L("tree"), 0777), 0);
+  assert_int_equal(mkdir(L("tree/sub"), 0777), 0);
+  local_write(L("tree/good.txt"), "g", 1);
+  local_write(L("tree/sub/a\\b"), "b", 1);
+  EXPECT(cairn_fs_put_tree(suite.fs, L("tree"), P("stored"), NULL),
+         CAIRN_EINVAL);
+  message_has("sub/a\\b' has a '\\'");
+  assert_int_equal(exists("stored"), 0);
+
+  /* a path given to the store reads it as '/' */
+  CHECK(cairn_fs_makedirs(suite.fs, P("x")));
+  put_str("x\\y", "xy");
+  assert_string_equal(ls("x"), "y");
+  assert_string_equal(get_str("x/y", NULL), "xy");
+}
+
+struct scribbler {
+  const char *path;
+  volatile int stop;
+};
+
+/* Overwrite one byte of a file every millisecond until told to stop. */
+static void *scribble(void *arg)
+{
+  struct scribbler *sc = arg;
+  int fd = open(sc->path, O_WRONLY | O_CLOEXEC);
+  unsigned char b = 0;
+  int i;
+
+  /* bounded: at most 20 s */
+  for (i = 0; fd >= 0 && !sc->stop && i < 20000; i++) {
+    b++;
+    if (pwrite(fd, &b, 1, (off_t)(i % 4096) * 4096) != 1)
+      break;
+    usleep(1000);
+  }
+  if (fd >= 0)
+    close(fd);
+  return NULL;
+}
+
+/*
+ * A file written to while it is stored is refused: what was stored and
+ * the SHA-256 recorded for it could describe different bytes.
+ */
+static void test_fs_put_changing_file(void **state)
+{
+  struct scribbler sc = {NULL, 0};
+  char sha[65];
+  pthread_t t;
+  int error;
+
+  (void)state;
+  local_random(L("moving.bin"), 48u << 20, 5);
+  sc.path = L("moving.bin");
+  assert_int_equal(pthread_create(&t, NULL, scribble, &sc), 0);
+  error = cairn_fs_put_file(suite.fs, sc.path, P("moving.bin"), sha);
+  sc.stop = 1;
+  pthread_join(t, NULL);
+  assert_int_equal(error, CAIRN_EIO);
+  message_has("changed while being read");
+  assert_int_equal(exists("moving.bin"), 0);
+
+  /* left alone, it is stored, with the SHA-256 of what is stored */
+  CHECK(cairn_fs_put_file(suite.fs, L("moving.bin"), P("moving.bin"), sha));
+  CHECK(cairn_fs_get_file(suite.fs, P("moving.bin"), L("back.bin"), NULL));
+  local_same(L("moving.bin"), L("back.bin"));
+}
+
 /* An empty file goes through every path, and is never asked a range. */
 static void test_fs_empty_file_paths(void **state)
 {
@@ -1742,6 +1818,8 @@ static void test_fs_presign(void **state)
   FS_SUITE_TEST(test_fs_field_names),                                     \
   FS_SUITE_TEST(test_fs_slashes),                                         \
   FS_SUITE_TEST(test_fs_trailing_dot),                                    \
+  FS_SUITE_TEST(test_fs_backslash_in_tree),                               \
+  FS_SUITE_TEST(test_fs_put_changing_file),                               \
   FS_SUITE_TEST(test_fs_empty_file_paths),                                \
   FS_SUITE_TEST(test_fs_metadata),                                        \
   FS_SUITE_TEST(test_fs_put_stream),                                      \

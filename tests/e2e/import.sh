@@ -204,6 +204,31 @@ elif [ "$rc" -ne 0 ]; then
   fail "a stopped folder import exited $rc: $(tail -3 "$work/many.err")"
 fi
 
+# On the local store too: stopped while it copies, it records nothing.
+# Held with SIGSTOP as it starts, so that the copy cannot finish first.
+set +e
+"$CAIRN_BIN" --log-level info artifact import "$data/large.bin" \
+  --name stopped-local --stack default >"$work/lstop.out" \
+  2>"$work/lstop.err" &
+pid=$!
+for _ in $(seq 1 1000); do
+  grep -q "importing" "$work/lstop.err" && break
+  sleep 0.01
+done
+kill -STOP "$pid"
+kill -INT "$pid"
+kill -CONT "$pid"
+wait "$pid"
+rc=$?
+set -e
+checks=$((checks + 1))
+[ "$rc" -eq 1 ] || fail "a stopped local import exited $rc, expected 1"
+grep -q "^Error: interrupted" "$work/lstop.err" ||
+  fail "a stopped local import says: $(grep Error "$work/lstop.err")"
+refused artifact describe stopped-local
+left=$(find "$CAIRN_HOME/local_stores" -path '*stopped-local*' -type f)
+same "$left" "" "files left by a stopped local import"
+
 # Bad input: nothing recorded, and a clear error.
 ok artifact list --output json
 before=$out
