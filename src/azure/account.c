@@ -103,10 +103,25 @@ static int set_source(cairn_azure_account *account, const char *where)
 }
 
 /* Decode and check an account key; the key never enters a message. */
+/*
+ * Surrounding whitespace, such as the newline of a file the key was read
+ * from, is not part of it; whitespace inside is an error.
+ */
 static int decode_key(unsigned char **out, size_t *outlen, const char *key)
 {
-  int error = cairn_base64_decode(out, outlen, key);
+  size_t len;
+  char *bare;
+  int error;
 
+  while (isspace((unsigned char)*key))
+    key++;
+  len = strlen(key);
+  while (len && isspace((unsigned char)key[len - 1]))
+    len--;
+  if (!(bare = cairn__strndup(key, len)))
+    return CAIRN_ENOMEM;
+  error = cairn_base64_decode(out, outlen, bare);
+  free(bare);
   if (error == CAIRN_ENOMEM)
     return error;
   if (error < 0)

@@ -207,6 +207,14 @@ static void test_bad_key(void **state)
   assert_null(a);
   assert_null(strstr(cairn_error_last()->message, "n0t-base64"));
 
+  /* The newline of a key file is not part of the key. */
+  assert_int_equal(cairn_azure_account_from_key(&a, "acct", " " KEY "\n",
+                                                NULL), 0);
+  assert_int_equal(cairn_azure_account_auth(a), CAIRN_AZURE_AUTH_SHARED_KEY);
+  assert_int_equal(a->key_len, 64);
+  cairn_azure_account_free(a);
+  a = NULL;
+
   assert_refused("AccountName=acct", CAIRN_EAUTH, "AccountKey", NULL);
   assert_refused("AccountName=acct;junk;AccountKey=" KEY, CAIRN_EINVAL,
                  "segment 2 has no '='", "junk");
