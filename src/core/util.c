@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,6 +198,29 @@ int cairn_file_read(cairn_buf *out, const char *path, size_t limit)
   if (!out->ptr)
     return cairn_buf_put(out, "", 0);
   return 0;
+}
+
+int cairn_process_alive(long pid)
+{
+  char path[64], stat[512], *paren;
+  ssize_t n;
+  int fd;
+
+  if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH))
+    return 0;
+  /* it exists; a zombie has ended all the same */
+  snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+  if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+    return 1;
+  n = read(fd, stat, sizeof(stat) - 1);
+  close(fd);
+  if (n <= 0)
+    return 1;
+  stat[n] = '\0';
+  /* "PID (COMMAND) STATE ...", where COMMAND may hold ')' */
+  if (!(paren = strrchr(stat, ')')) || paren[1] != ' ')
+    return 1;
+  return paren[2] != 'Z' && paren[2] != 'X';
 }
 
 int cairn_file_unchanged(int fd, const struct stat *before,

@@ -7,7 +7,6 @@
  * what identifies the upload; it holds the version id.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +54,7 @@ int cairn__journal_read(const char *path, char vid[37])
   if (!vid[0])
     return CAIRN_ENOTFOUND;
   /* the same upload, in a process that is still at it */
-  if (pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) == 0) {
+  if (pid != (long)getpid() && cairn_process_alive(pid)) {
     vid[0] = '\0';
     return CAIRN_EINUSE;
   }

@@ -1,8 +1,6 @@
 /*
  * Pipelines, runs and step runs in the metadata store.
  */
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,7 +287,7 @@ static int reap_one(cairn_store *s, const char *id)
 
 static int pid_gone(int pid)
 {
-  return pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+  return pid > 0 && !cairn_process_alive(pid);
 }
 
 int cairn_store_run_reap(cairn_store *store)

@@ -1,6 +1,8 @@
 /*
- * The core layer's parsers with known answers: sizes.
+ * The core layer's parsers with known answers (sizes), and whether a
+ * process runs.
  */
+#define _GNU_SOURCE
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,6 +10,8 @@
 #include <cmocka.h>
 
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cairn/common.h>
 
@@ -55,10 +59,33 @@ static void test_size_parse(void **state)
   }
 }
 
+/* A child that has exited but is not yet waited for does not run. */
+static void test_process_alive(void **state)
+{
+  siginfo_t info;
+  pid_t child;
+
+  (void)state;
+  assert_int_equal(cairn_process_alive(getpid()), 1);
+  assert_int_equal(cairn_process_alive(0), 0);
+  assert_int_equal(cairn_process_alive(-1), 0);
+  child = fork();
+  assert_true(child >= 0);
+  if (child == 0)
+    _exit(0);
+  /* wait for it to end, leaving it a zombie */
+  assert_int_equal(waitid(P_PID, (id_t)child, &info, WEXITED | WNOWAIT), 0);
+  assert_int_equal(kill(child, 0), 0);
+  assert_int_equal(cairn_process_alive(child), 0);
+  assert_int_equal(waitpid(child, NULL, 0), child);
+  assert_int_equal(cairn_process_alive(child), 0);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_size_parse),
+    cmocka_unit_test(test_process_alive),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
