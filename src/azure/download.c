@@ -165,6 +165,10 @@ static int download_done(cairn_http_request *req, void *payload)
   s->busy = 0;
   if (req->result == CAIRN_ECANCELLED)
     return 0;
+  if (req->sink_errno) {
+    errno = req->sink_errno;
+    return cairn__error_errno("cannot write", dl->path);
+  }
   if (req->result < 0 || (req->status != 206 && req->status != 200)) {
     error = cairn__azure_error(dl->c, req, dl->container, dl->name);
     if (error == CAIRN_EPRECONDITION)

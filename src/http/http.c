@@ -158,6 +158,7 @@ int cairn_http_request_setup(cairn_http_request *req, const char *method,
   req->result = 0;
   req->status = 0;
   req->received = 0;
+  req->sink_errno = 0;
   req->attempts = 0;
   req->sends = 0;
   req->priv.reauthed = 0;
@@ -432,8 +433,7 @@ static int write_at(cairn_http_request *req, const char *data, size_t len,
     if (w < 0 && errno == EINTR)
       continue;
     if (w <= 0) {
-      snprintf(req->error, sizeof(req->error), "cannot write: %s",
-               w < 0 ? strerror(errno) : "no space written");
+      req->sink_errno = w < 0 ? errno : ENOSPC;
       return -1;
     }
     done += (size_t)w;
@@ -776,6 +776,7 @@ static int start(run_state *rs, cairn_http_request *req)
   req->result = 0;
   req->status = 0;
   req->received = 0;
+  req->sink_errno = 0;
   req->error[0] = '\0';
   req->priv.sent = 0;
   req->priv.staged = 0;
@@ -933,6 +934,10 @@ static void complete(run_state *rs, cairn_http_request *req, CURLcode rc)
     return;
   }
   req->result = code_for(rc);
+  /* libcurl words a failed write its own way, without the cause */
+  if (req->sink_errno)
+    snprintf(req->error, sizeof(req->error), "cannot write: %s",
+             strerror(req->sink_errno));
   if (rc != CURLE_OK && !req->error[0])
     snprintf(req->error, sizeof(req->error), "%s", curl_easy_strerror(rc));
   finish(rs, req);

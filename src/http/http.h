@@ -121,6 +121,7 @@ struct cairn_http_request {
   unsigned attempts;  /* the engine's attempts (the retry budget) */
   unsigned sends;     /* times it went out, libcurl's own resends too */
   char error[256]; /* why the transport failed, when result < 0 */
+  int sink_errno;  /* errno of a failed write to sink.fd, else 0 */
 
   /* Engine-private. */
   struct {

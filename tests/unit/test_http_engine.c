@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -289,6 +290,40 @@ static void test_http_engine__large_fd_sink(void **state)
   free(back);
 }
 
+/* A sink that cannot be written says why, whatever libcurl makes of it. */
+static void test_http_engine__full_fd_sink(void **state)
+{
+  const size_t sizes[] = {100, 700 * 1024 + 3};
+  cairn_http_client *c = NULL;
+  cairn_http_request req;
+  char *body = calloc(1, sizes[1]);
+  size_t i;
+  int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+
+  (void)state;
+  assert_non_null(body);
+  assert_true(fd >= 0);
+  assert_int_equal(cairn_http_client_new(&c, NULL), 0);
+  /* the small body fails when the stage is written, the large one on
+     the way */
+  for (i = 0; i < 2; i++) {
+    cairn_http_request_init(&req);
+    assert_int_equal(cairn_http_request_setup(&req, "PUT", url("/echo")), 0);
+    req.body.kind = CAIRN_HTTP_BODY_MEM;
+    req.body.data = body;
+    req.body.len = sizes[i];
+    req.sink.kind = CAIRN_HTTP_SINK_FD;
+    req.sink.fd = fd;
+    assert_int_equal(cairn_http_send(c, &req), CAIRN_EIO);
+    assert_int_equal(req.sink_errno, ENOSPC);
+    assert_string_equal(req.error, "cannot write: No space left on device");
+    cairn_http_request_dispose(&req);
+  }
+  cairn_http_client_free(c);
+  close(fd);
+  free(body);
+}
+
 typedef struct {
   cairn_http_request reqs[40];
   int next, done, ok;
@@ -372,6 +407,7 @@ int main(void)
     cmocka_unit_test(test_http_engine__retry),
     cmocka_unit_test(test_http_engine__fd_body_and_sink),
     cmocka_unit_test(test_http_engine__large_fd_sink),
+    cmocka_unit_test(test_http_engine__full_fd_sink),
     cmocka_unit_test(test_http_engine__parallel),
     cmocka_unit_test(test_http_engine__refused),
   };
