@@ -13,29 +13,28 @@
 #include "pipeline/pipeline.h"
 
 /*
- * Split NAME[:VERSION]: the version is the digits after the last ':'
- * that is not part of a "::" separator.
+ * Split NAME[:VERSION]: the version is what follows the last ':' that is
+ * not part of a "::" separator, a number from 1 or "latest".
  */
 static int parse_ref(const char *ref, char **name, int *version)
 {
   const char *colon = strrchr(ref, ':');
   const char *d;
-  char *end;
-  long v;
+  long v = 0;
 
   *version = 0;
-  if (colon && colon > ref && colon[-1] != ':' && colon[1]) {
+  if (colon && colon > ref && colon[-1] != ':') {
     for (d = colon + 1; *d >= '0' && *d <= '9'; d++)
       ;
-    if (*d == '\0') {
-      v = strtol(colon + 1, &end, 10);
-      if (v < 1 || v > 1000000000)
-        return cli_error("bad version in '%s': versions count from 1",
-                         ref);
-      *version = (int)v;
-      *name = strndup(ref, (size_t)(colon - ref));
-      return *name ? 0 : cli_error("out of memory");
+    if (strcmp(colon + 1, "latest") != 0) {
+      if (*d || d == colon + 1 || d - colon > 11 ||
+          (v = strtol(colon + 1, NULL, 10)) < 1 || v > 1000000000)
+        return cli_error("bad version in '%s': give NAME:N with N a number "
+                         "from 1, or NAME alone for the latest", ref);
     }
+    *version = (int)v;
+    *name = strndup(ref, (size_t)(colon - ref));
+    return *name ? 0 : cli_error("out of memory");
   }
   *name = strdup(ref);
   return *name ? 0 : cli_error("out of memory");

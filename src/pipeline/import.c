@@ -42,6 +42,10 @@ int cairn_pipeline_import(cairn_artifact_version *v, cairn_store *store,
   int error, exists = 0;
 
   memset(v, 0, sizeof(*v));
+  if (strlen(name) > CAIRN_PIPELINE_NAME_MAX)
+    return cairn__error(CAIRN_EINVAL, "artifact name '%.40s...' has %zu "
+                        "characters: give one of at most %d", name,
+                        strlen(name), CAIRN_PIPELINE_NAME_MAX);
   if (!cairn_pipeline_name_valid(name))
     return cairn__error(CAIRN_EINVAL, "artifact name '%s' is not valid: "
                         "use " CAIRN_PIPELINE_NAME_RULE, name);

@@ -21,7 +21,10 @@ static const char *const step_keys[] = {"run", "code", "inputs", "outputs",
 
 int cairn_pipeline_name_valid(const char *s)
 {
-  if (!s || !*s || *s == '.' || *s == '-' || s[strlen(s) - 1] == '.')
+  size_t len = s ? strlen(s) : 0;
+
+  if (!len || len > CAIRN_PIPELINE_NAME_MAX || *s == '.' || *s == '-' ||
+      s[len - 1] == '.')
     return 0;
   for (; *s; s++)
     if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')

@@ -104,8 +104,9 @@ void cairn_pipeline_free(cairn_pipeline *p);
  * option on the command line.
  */
 #define CAIRN_PIPELINE_NAME_RULE                                           \
-  "letters, digits, '_', '.' and '-', not starting with '.' or '-' nor "   \
-  "ending with '.'"
+  "up to 128 letters, digits, '_', '.' and '-', not starting with '.' or " \
+  "'-' nor ending with '.'"
+#define CAIRN_PIPELINE_NAME_MAX 128
 
 /* 1 when @p name follows CAIRN_PIPELINE_NAME_RULE. */
 int cairn_pipeline_name_valid(const char *name);

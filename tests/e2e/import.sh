@@ -239,6 +239,21 @@ has "not valid" "a name ending in '.'"
 refused artifact import "$data/big.bin" --name "a/b"
 refused artifact import "$data/big.bin"
 has "--name" "a missing name"
+long=$(printf 'n%.0s' $(seq 1 300))
+refused artifact import "$data/big.bin" --name "$long"
+has "has 300 characters: give one of at most 128" "a name too long"
+# a version is a number from 1, or "latest"
+for ref in blob-azure:abc blob-azure: blob-azure:0 blob-azure:-1; do
+  refused artifact describe "$ref"
+  has "bad version in '$ref'" "the version in $ref"
+done
+ok artifact describe blob-azure:latest --output json
+same "$(json "d['version']" <<<"$out")" 2 "blob-azure:latest"
+# a tree holding a name with '\' would come back under another name
+mkdir -p "$data/slashed"
+printf 'x' >"$data/slashed/a\\b"
+refused artifact import "$data/slashed" --name slashed
+has "has a '\\' in its name" "a backslash in an imported folder"
 mkdir -p "$data/manifest"
 echo '{}' >"$data/manifest/cairn-manifest.json"
 refused artifact import "$data/manifest" --name manifest
