@@ -312,6 +312,47 @@ static char *part_name(const char *path)
                         base, (long)getpid());
 }
 
+/*
+ * Remove what downloads to @p path left when their process was killed:
+ * hidden part names of processes that no longer run.
+ */
+static void drop_stale_parts(const char *path)
+{
+  const char *base = cairn_path_basename(path);
+  char *dir = cairn__strndup(path, (size_t)(base - path)), *prefix, *stale;
+  size_t plen;
+  struct dirent *e;
+  DIR *d;
+
+  prefix = cairn__sprintf(".%s.cairn-part-", base);
+  if (!dir || !prefix || !(d = opendir(*dir ? dir : "."))) {
+    free(dir);
+    free(prefix);
+    return;
+  }
+  plen = strlen(prefix);
+  while ((e = readdir(d))) {
+    const char *digits = e->d_name + plen;
+    char *end;
+    long pid;
+
+    if (strncmp(e->d_name, prefix, plen) != 0 || !*digits)
+      continue;
+    pid = strtol(digits, &end, 10);
+    if (*end || pid == (long)getpid() || cairn_process_alive(pid))
+      continue;
+    if ((stale = cairn__sprintf("%s%s", dir, e->d_name))) {
+      log_info("pipeline", "removing '%s', left by a download that was "
+               "stopped", stale);
+      cairn__pipeline_rm_local(stale);
+      free(stale);
+    }
+  }
+  closedir(d);
+  free(dir);
+  free(prefix);
+}
+
 /* 1 when @p path is a folder with nothing in it. */
 static int empty_folder(const char *path)
 {
@@ -341,6 +382,7 @@ static int get_folder(cairn_fs *fs, const cairn_artifact_version *v,
                         "(--overwrite replaces files, not folders)", dest);
   if ((error = make_parent(dest)) < 0)
     return error;
+  drop_stale_parts(dest);
   if (!(part = part_name(dest)) ||
       !(mpath = cairn_path_join(part, CAIRN_MANIFEST_NAME))) {
     error = cairn__error_oom();
@@ -376,6 +418,7 @@ static int get_one_file(cairn_fs *fs, const cairn_artifact_version *v,
                         "or --overwrite to replace it", local);
   if ((error = make_parent(local)) < 0)
     return error;
+  drop_stale_parts(local);
   if (!(part = part_name(local)))
     return CAIRN_ENOMEM;
   if ((error = cairn_fs_get_file(fs, src, part, sha)) == 0 && v->sha256 &&

@@ -57,6 +57,23 @@ ok artifact-store register az_store -f azure \
 ok stack register az_stack -a az_store --set
 import_round azure
 
+# What a killed get left next to its destination goes with the next get
+# to that path; the part of a process that still runs stays.
+true &
+dead=$!
+wait "$dead"
+mkdir -p "$work/parts/.tree.cairn-part-$dead/sub"
+head -c 1000 /dev/zero >"$work/parts/.back.bin.cairn-part-$dead"
+head -c 10 /dev/zero >"$work/parts/.back.bin.cairn-part-$$"
+ok artifact get blob-azure:1 "$work/parts/back.bin"
+ok artifact get tree-azure "$work/parts/tree"
+checks=$((checks + 1))
+[ ! -e "$work/parts/.back.bin.cairn-part-$dead" ] &&
+  [ ! -e "$work/parts/.tree.cairn-part-$dead" ] ||
+  fail "parts of a killed get are left: $(ls -a "$work/parts")"
+[ -e "$work/parts/.back.bin.cairn-part-$$" ] ||
+  fail "the part of a running process was removed"
+
 # On a terminal a progress line shows; in a pipe, nothing but the result.
 on_tty() {
   python3 - "$@" <<'PY'
