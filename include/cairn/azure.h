@@ -197,6 +197,13 @@ CAIRN_EXTERN(int) cairn_azure_account_set_source(cairn_azure_account *account,
 /* Client and blob operations                                          */
 /* ------------------------------------------------------------------ */
 
+/** The range of each transfer setting that users may give. */
+#define CAIRN_AZURE_CONCURRENCY_MAX 256
+#define CAIRN_AZURE_BLOCK_MIN (64ull << 10)
+#define CAIRN_AZURE_BLOCK_MAX (4000ull << 20)
+#define CAIRN_AZURE_BUDGET_MIN (1ull << 20)
+#define CAIRN_AZURE_BUDGET_MAX (64ull << 30)
+
 /**
  * Transfer settings; zero fields take the defaults.  Set them by name:
  * fields may be added at the end.

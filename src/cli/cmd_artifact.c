@@ -270,25 +270,27 @@ static int apply_transfer(const cli_args *a, const cairn_component *store,
   cairn_stack_transfer_options(store, &o);
   if ((v = cli_value(a, "max-concurrency"))) {
     c = strtol(v, &end, 10);
-    if (*end || c < 1 || c > 256)
+    if (!*v || *end || c < 1 || c > CAIRN_AZURE_CONCURRENCY_MAX)
       return cli_error("--max-concurrency must be a whole number from 1 "
-                       "to 256, not '%s'", v);
+                       "to %d, not '%s'", CAIRN_AZURE_CONCURRENCY_MAX, v);
     o.max_concurrency = (unsigned)c;
   }
   if ((v = cli_value(a, "block-size"))) {
     if (cairn_size_parse(&n, v) < 0)
       return cli_fail();
-    if (n < (64u << 10) || n > (4000ull << 20))
-      return cli_error("--block-size must be between 64KiB and 4000MiB, "
-                       "not '%s'", v);
+    if (n < CAIRN_AZURE_BLOCK_MIN || n > CAIRN_AZURE_BLOCK_MAX)
+      return cli_error("--block-size must be between %lluKiB and %lluMiB, "
+                       "not '%s'", CAIRN_AZURE_BLOCK_MIN >> 10,
+                       CAIRN_AZURE_BLOCK_MAX >> 20, v);
     o.block_size = n;
   }
   if ((v = cli_value(a, "memory-budget"))) {
     if (cairn_size_parse(&n, v) < 0)
       return cli_fail();
-    if (n < (1u << 20))
-      return cli_error("--memory-budget must be at least 1MiB, not '%s'",
-                       v);
+    if (n < CAIRN_AZURE_BUDGET_MIN || n > CAIRN_AZURE_BUDGET_MAX)
+      return cli_error("--memory-budget must be between %lluMiB and "
+                       "%lluGiB, not '%s'", CAIRN_AZURE_BUDGET_MIN >> 20,
+                       CAIRN_AZURE_BUDGET_MAX >> 30, v);
     o.memory_budget = n;
   }
   if (cli_flag(a, "content-md5"))

@@ -360,11 +360,13 @@ int cairn_flavor_validate(const char *type, const char *flavor,
   if (has_field(f, "path") && (error = validate_path(f, config)) < 0)
     return error;
   if ((error = normalise_int(config, "parallelism", 1024)) < 0 ||
-      (error = normalise_int(config, "max_concurrency", 256)) < 0 ||
-      (error = normalise_size(config, "block_size", 64 << 10,
-                              4000ull << 20)) < 0 ||
-      (error = normalise_size(config, "memory_budget", 1 << 20,
-                              64ull << 30)) < 0 ||
+      (error = normalise_int(config, "max_concurrency",
+                             CAIRN_AZURE_CONCURRENCY_MAX)) < 0 ||
+      (error = normalise_size(config, "block_size", CAIRN_AZURE_BLOCK_MIN,
+                              CAIRN_AZURE_BLOCK_MAX)) < 0 ||
+      (error = normalise_size(config, "memory_budget",
+                              CAIRN_AZURE_BUDGET_MIN,
+                              CAIRN_AZURE_BUDGET_MAX)) < 0 ||
       (error = normalise_bool(config, "content_md5")) < 0)
     return error;
   return 0;

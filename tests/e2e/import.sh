@@ -119,6 +119,12 @@ has "between 64KiB and 4000MiB" "a tiny block size"
 refused artifact get shown "$work/x.bin" --memory-budget lots
 has "is not a size" "a memory budget that is no size"
 refused artifact import "$data/big.bin" --name x --max-concurrency 0
+has "from 1 to 256" "no concurrency"
+# the command line takes what the store's fields take, no more
+refused artifact get shown "$work/x.bin" --memory-budget 1TiB
+has "between 1MiB and 64GiB" "a memory budget too large"
+refused artifact-store update az_store --memory_budget=1TiB
+has "memory_budget must be between" "the same as a field"
 # The same settings as fields of the store.
 ok artifact-store update az_store --block_size=1MiB --memory_budget=8MiB \
   --max_concurrency=4 --content_md5=yes
