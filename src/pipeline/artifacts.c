@@ -279,8 +279,10 @@ static int check_tree(const cairn_fs_tree *tree, const char *want,
   json_decref(files);
   if (error == 0 && strcmp(sha, want) != 0)
     error = cairn__error(CAIRN_EINTEGRITY, "%s: the files read do not "
-                         "match the recorded SHA-256 %s (got %s)", what,
-                         want, sha);
+                         "match the recorded SHA-256 %s (got %s): the "
+                         "stored copy was changed or damaged; nothing was "
+                         "written, and the version must be made again",
+                         what, want, sha);
   return error;
 }
 
@@ -424,7 +426,9 @@ static int get_one_file(cairn_fs *fs, const cairn_artifact_version *v,
   if ((error = cairn_fs_get_file(fs, src, part, sha)) == 0 && v->sha256 &&
       strcmp(sha, v->sha256) != 0)
     error = cairn__error(CAIRN_EINTEGRITY, "%s: the bytes read do not "
-                         "match the recorded SHA-256 %s (got %s)", src,
+                         "match the recorded SHA-256 %s (got %s): the "
+                         "stored copy was changed or damaged; nothing was "
+                         "written, and the version must be made again", src,
                          v->sha256, sha);
   if (error == 0 && rename(part, local) < 0)
     error = cairn__error_errno("cannot move the download to", local);

@@ -211,7 +211,8 @@ static int normalise_bool(json_t *config, const char *key)
                  !strcmp(t, "0")))
     b = 0;
   else
-    return cairn__error(CAIRN_EINVAL, "%s must be true or false", key);
+    return cairn__error(CAIRN_EINVAL, "%s must be true or false (or yes, "
+                        "no, 1, 0)", key);
   json_object_set_new(config, key, json_boolean(b));
   return 0;
 }
