@@ -176,24 +176,33 @@ same "$(json "d['version']" <<<"$out")" 1 "one version after a resume"
 [ -z "$(ls -A "$CAIRN_HOME/transfers" 2>/dev/null)" ] ||
   fail "an upload note is left: $(ls "$CAIRN_HOME/transfers")"
 
+# wait_for TEXT FILE: until FILE holds TEXT, for 10 s at most
+wait_for() {
+  for _ in $(seq 1 1000); do
+    grep -q "$1" "$2" && return
+    sleep 0.01
+  done
+}
+
+# stopped_cleanly RC STDERR_FILE WHAT: it exited 1 and said it stopped
+stopped_cleanly() {
+  checks=$((checks + 1))
+  [ "$1" -eq 1 ] || fail "$3 exited $1, expected 1"
+  grep -q "^Error: interrupted" "$2" || fail "$3 says: $(grep Error "$2")"
+}
+
 # An import stopped by Ctrl-C records nothing and leaves no blob behind.
 head -c 400000000 /dev/zero >"$data/large.bin"
 set +e
 ${CAIRN_WRAP:-} "$CAIRN_BIN" --log-level debug artifact import \
   "$data/large.bin" --name stopped >"$work/stop.out" 2>"$work/stop.err" &
 pid=$!
-for _ in $(seq 1 200); do
-  grep -q "uploading" "$work/stop.err" && break
-  sleep 0.05
-done
+wait_for "uploading" "$work/stop.err"
 kill -INT "$pid"
 wait "$pid"
 rc=$?
 set -e
-checks=$((checks + 1))
-[ "$rc" -eq 1 ] || fail "a stopped import exited $rc, expected 1"
-grep -q "^Error: interrupted" "$work/stop.err" ||
-  fail "a stopped import says: $(grep Error "$work/stop.err")"
+stopped_cleanly "$rc" "$work/stop.err" "a stopped import"
 refused artifact describe stopped
 left=$(node "$CAIRN_SOURCE_DIR/tests/e2e/list_blobs.js" "$az_container" \
   artifacts/imports/stopped/)
@@ -234,20 +243,14 @@ set +e
   --name stopped-local --stack default >"$work/lstop.out" \
   2>"$work/lstop.err" &
 pid=$!
-for _ in $(seq 1 1000); do
-  grep -q "importing" "$work/lstop.err" && break
-  sleep 0.01
-done
+wait_for "importing" "$work/lstop.err"
 kill -STOP "$pid"
 kill -INT "$pid"
 kill -CONT "$pid"
 wait "$pid"
 rc=$?
 set -e
-checks=$((checks + 1))
-[ "$rc" -eq 1 ] || fail "a stopped local import exited $rc, expected 1"
-grep -q "^Error: interrupted" "$work/lstop.err" ||
-  fail "a stopped local import says: $(grep Error "$work/lstop.err")"
+stopped_cleanly "$rc" "$work/lstop.err" "a stopped local import"
 refused artifact describe stopped-local
 left=$(find "$CAIRN_HOME/local_stores" -path '*stopped-local*' -type f)
 same "$left" "" "files left by a stopped local import"
