@@ -292,6 +292,9 @@ int cli_parse(cli_ctx *ctx, const cli_spec *spec, int argc, char **argv,
         if (!valid_field_name(name, len))
           return cli_error("'%.*s' is not a valid field name: use "
                            "letters, digits and '_'", (int)len, name);
+        if (!cairn_utf8_valid(eq + 1))
+          return cli_error("the value of --%.*s is not UTF-8 text",
+                           (int)len, name);
         char *key = strndup(name, len);
         json_object_set_new(out->fields, key, json_string(eq + 1));
         free(key);
@@ -525,9 +528,9 @@ int cli_expand_value(const char *value, char **out)
                        "for a value", value + 1, CLI_FILE_LIMIT);
     return cli_fail();
   }
-  if (memchr(text.ptr, '\0', text.size)) {
+  if (memchr(text.ptr, '\0', text.size) || !cairn_utf8_valid(text.ptr)) {
     cairn_buf_dispose(&text);
-    return cli_error("the file '%s' is not text", value + 1);
+    return cli_error("the file '%s' is not UTF-8 text", value + 1);
   }
   *out = cairn_buf_detach(&text);
   return 0;

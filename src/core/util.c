@@ -200,6 +200,39 @@ int cairn_file_read(cairn_buf *out, const char *path, size_t limit)
   return 0;
 }
 
+int cairn_utf8_valid(const char *s)
+{
+  const unsigned char *p = (const unsigned char *)s;
+
+  while (*p) {
+    unsigned c = *p, cp;
+    int n, i;
+
+    if (c < 0x80) {
+      p++;
+      continue;
+    }
+    if (c >= 0xc2 && c <= 0xdf)
+      n = 1, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+      n = 2, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+      n = 3, cp = c & 0x07;
+    else
+      return 0;
+    for (i = 1; i <= n; i++) {
+      if ((p[i] & 0xc0) != 0x80)
+        return 0;
+      cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+      return 0;
+    p += n + 1;
+  }
+  return 1;
+}
+
 int cairn_process_alive(long pid)
 {
   char path[64], stat[512], *paren;

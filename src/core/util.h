@@ -38,6 +38,9 @@ int cairn_mkdirs(const char *path, int mode);
 /* Read a whole local file (at most @p limit bytes; 0 = no limit). */
 int cairn_file_read(cairn_buf *out, const char *path, size_t limit);
 
+/* 1 when @p s is valid UTF-8 text (no overlong forms, no surrogates). */
+int cairn_utf8_valid(const char *s);
+
 /* 1 when process @p pid is running: not gone, and not a zombie. */
 int cairn_process_alive(long pid);
 

@@ -294,6 +294,17 @@ static int parse_env(cairn_pipeline_step *s, const json_t *v,
     if (!kv->value)
       return cairn__error(CAIRN_EINVAL, "%s: step '%s': env: '%s' must be "
                           "text or a number", source, s->name, key);
+    if (strlen(kv->value) > CAIRN_PIPELINE_VALUE_MAX) {
+      size_t len = strlen(kv->value);
+
+      free(kv->value);
+      kv->value = NULL;
+      return cairn__error(CAIRN_EINVAL, "%s: step '%s': env: '%s' has %zu "
+                          "bytes, more than the %d a step's environment "
+                          "can take: put it in a file and pass its path",
+                          source, s->name, key, len,
+                          CAIRN_PIPELINE_VALUE_MAX);
+    }
     kv->key = cairn__strdup(key);
     if (!kv->key) {
       free(kv->value);

@@ -107,6 +107,8 @@ void cairn_pipeline_free(cairn_pipeline *p);
   "up to 128 letters, digits, '_', '.' and '-', not starting with '.' or " \
   "'-' nor ending with '.'"
 #define CAIRN_PIPELINE_NAME_MAX 128
+/* The longest value of a parameter or env variable a step is given. */
+#define CAIRN_PIPELINE_VALUE_MAX (64 * 1024)
 
 /* 1 when @p name follows CAIRN_PIPELINE_NAME_RULE. */
 int cairn_pipeline_name_valid(const char *name);

@@ -931,7 +931,6 @@ static void loop(struct runner *r)
 
 /* A parameter's value may take this many bytes (an environment string
  * is limited to 128 KiB). */
-#define PARAM_VALUE_MAX (64 * 1024)
 
 /* One "k=v" into @p params, checked against those already there. */
 static int add_param(json_t *params, const char *kv)
@@ -950,12 +949,15 @@ static int add_param(json_t *params, const char *kv)
       return cairn__error(CAIRN_EINVAL, "bad parameter name in '%.*s': "
                           "use letters, digits, '_', '-', '.'",
                           (int)(eq - kv), kv);
-  if (strlen(eq + 1) > PARAM_VALUE_MAX)
+  if (strlen(eq + 1) > CAIRN_PIPELINE_VALUE_MAX)
     return cairn__error(CAIRN_EINVAL, "the value of parameter '%.*s' has "
                         "%zu bytes, more than the %d a step's environment "
                         "can take: pass a file's path instead",
                         (int)(eq - kv), kv, strlen(eq + 1),
-                        PARAM_VALUE_MAX);
+                        CAIRN_PIPELINE_VALUE_MAX);
+  if (!cairn_utf8_valid(eq + 1))
+    return cairn__error(CAIRN_EINVAL, "the value of parameter '%.*s' is "
+                        "not UTF-8 text", (int)(eq - kv), kv);
   if (!(name = cairn__strndup(kv, (size_t)(eq - kv))) ||
       !(var = cairn_pipeline_env_name("CAIRN_PARAM_", name))) {
     free(name);

@@ -598,6 +598,10 @@ int cairn_connector_from_draft(cairn_live_connector *out,
                             cairn_azure_account_name(account))) < 0)
     goto fail;
 
+  if (d->description && !cairn_utf8_valid(d->description)) {
+    error = cairn__error(CAIRN_EINVAL, "the description is not UTF-8 text");
+    goto fail;
+  }
   c.rec.type = cairn__strdup(CAIRN_CONNECTOR_TYPE);
   c.rec.description = cairn__strdup(d->description ? d->description : "");
   c.rec.config = json_object();

@@ -202,6 +202,28 @@ has "base64" "malformed key error"
 unset AZURE_STORAGE_CONNECTION_STRING
 intact "a wrong account key"
 
+# Text that is not UTF-8 is refused, never dropped on the way to JSON
+printf 'abc\377\376' >"$work/latin.bin"
+refused secret create notutf --a=@"$work/latin.bin" --z=ok
+has "is not UTF-8 text" "a secret value read from a file"
+refused secret create notutf --a="$(printf 'x\377y')" --z=ok
+has "the value of --a is not UTF-8 text" "a secret value given"
+refused secret get notutf
+ok secret create utf --a="$(printf 'h\303\251')"
+refused pipeline run "$example" --param "k=$(printf 'a\377b')"
+has "parameter 'k' is not UTF-8 text" "a parameter"
+refused service-connector register badtext --type azure \
+  --auth-method account-key --account_name=devstoreaccount1 \
+  --account_key="$dev_key" --description="$(printf 'd\377')" --no-verify
+has "the description is not UTF-8 text" "a connector description"
+refused service-connector describe badtext
+
+# A step's env value too long for the system is refused when read
+python3 -c "print('name: bigenv\nsteps:\n  a:\n    run: \"true\"\n    env:\n      BIG: \"' + 'x' * 200000 + '\"')" \
+  >"$work/p/bigenv.yaml"
+refused pipeline run "$work/p/bigenv.yaml"
+has "'BIG' has 200000 bytes" "an env value too long"
+
 ok stack get
 has "default" "the active stack is unchanged"
 

@@ -1,6 +1,6 @@
 /*
- * The core layer's parsers with known answers (sizes), and whether a
- * process runs.
+ * The core layer's parsers with known answers (sizes, UTF-8), and
+ * whether a process runs.
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -59,6 +59,28 @@ static void test_size_parse(void **state)
   }
 }
 
+static void test_utf8_valid(void **state)
+{
+  static const char *const good[] = {
+    "", "plain", "h\xc3\xa9llo", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+    "\xed\x9f\xbf", "\xf4\x8f\xbf\xbf",
+  };
+  static const char *const bad[] = {
+    "\xff", "x\xfey", "\xc3", "\xc3(", "\xc0\xaf", "\xe0\x80\xaf",
+    "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xf0\x8f\xbf\xbf", "\x80",
+    "ab\xe2\x82",
+  };
+  size_t i;
+
+  (void)state;
+  for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+    if (!cairn_utf8_valid(good[i]))
+      fail_msg("good text %zu refused", i);
+  for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    if (cairn_utf8_valid(bad[i]))
+      fail_msg("bad text %zu taken", i);
+}
+
 /* A child that has exited but is not yet waited for does not run. */
 static void test_process_alive(void **state)
 {
@@ -86,6 +108,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
     cmocka_unit_test(test_size_parse),
     cmocka_unit_test(test_process_alive),
+    cmocka_unit_test(test_utf8_valid),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
