@@ -91,6 +91,15 @@ has "--overwrite" "export keeps an existing file"
 same "$(cat "$work/kept.yaml")" keep "a file export refused to replace"
 ok secret export plain -f "$work/kept.yaml" --overwrite
 cmp -s "$work/kept.yaml" "$work/plain.yaml" || fail "export --overwrite"
+# what is not a regular file is never replaced by one holding the secret
+mkfifo "$work/fifo"
+ln -s "$work/kept.yaml" "$work/link.yaml"
+for target in fifo link.yaml; do
+  refused secret export plain -f "$work/$target" --overwrite
+  has "is not a regular file" "export over $target"
+done
+[ -p "$work/fifo" ] && [ -L "$work/link.yaml" ] ||
+  fail "export replaced a FIFO or a link"
 ok secret create copy --values="@$work/plain.yaml"
 ok secret get plain --output json
 orig=$(json "sorted(d['values'].items())" <<<"$out")
