@@ -205,7 +205,9 @@ static int transport_error(cairn_azure_client *c,
 
   if (req->result == CAIRN_ECANCELLED)
     return cairn__error(CAIRN_ECANCELLED, "the transfer was stopped");
-  if (req->result != CAIRN_ENET && req->result != CAIRN_ETIMEOUT)
+  /* such as a token that could not be had: not the storage endpoint's */
+  if (req->unsent || (req->result != CAIRN_ENET &&
+                      req->result != CAIRN_ETIMEOUT))
     return cairn__error(req->result, "%s", req->error);
   if (req->result == CAIRN_ETIMEOUT)
     return cairn__error(CAIRN_ETIMEOUT,

@@ -159,6 +159,7 @@ int cairn_http_request_setup(cairn_http_request *req, const char *method,
   req->status = 0;
   req->received = 0;
   req->sink_errno = 0;
+  req->unsent = 0;
   req->attempts = 0;
   req->sends = 0;
   req->priv.reauthed = 0;
@@ -577,6 +578,7 @@ static void finish(run_state *rs, cairn_http_request *req)
 static int fail_now(run_state *rs, cairn_http_request *req, int code)
 {
   req->result = code;
+  req->unsent = 1;
   if (!req->error[0])
     snprintf(req->error, sizeof(req->error), "%s",
              cairn_error_last()->message);
@@ -777,6 +779,7 @@ static int start(run_state *rs, cairn_http_request *req)
   req->status = 0;
   req->received = 0;
   req->sink_errno = 0;
+  req->unsent = 0;
   req->error[0] = '\0';
   req->priv.sent = 0;
   req->priv.staged = 0;

@@ -120,8 +120,10 @@ struct cairn_http_request {
   uint64_t received;  /* body bytes handed to the sink */
   unsigned attempts;  /* the engine's attempts (the retry budget) */
   unsigned sends;     /* times it went out, libcurl's own resends too */
-  char error[256]; /* why the transport failed, when result < 0 */
+  char error[512]; /* why the transport failed, when result < 0 */
   int sink_errno;  /* errno of a failed write to sink.fd, else 0 */
+  int unsent;      /* it failed before reaching the network (while its
+                      credentials or headers were made) */
 
   /* Engine-private. */
   struct {

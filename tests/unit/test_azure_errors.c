@@ -374,6 +374,42 @@ static void test_azure_errors__endpoint_without_account(void **state)
   cairn_azure_account_free(a);
 }
 
+/*
+ * A request that never went out (its token could not be had) is not
+ * blamed on the storage endpoint, and its long reason comes whole.
+ */
+static void test_azure_errors__unsent(void **state)
+{
+  static const char why[] =
+      "cannot reach the token endpoint https://login.microsoftonline.com/"
+      "contoso.onmicrosoft.com/oauth2/v2.0/token for client "
+      "'11111111-1111-1111-1111-111111111111' of tenant "
+      "'contoso.onmicrosoft.com' (Could not resolve host: "
+      "login.microsoftonline.com): check the address and the network";
+  cairn_azure_account *a = NULL;
+  cairn_http_request req;
+
+  (void)state;
+  assert_int_equal(cairn_azure_account_from_key(&a, "acct", DEV_KEY,
+                                                ENDPOINT), 0);
+  canned(&req, "GET", ENDPOINT "/ctr/b", 0, NULL, NULL, NULL);
+  req.result = CAIRN_ENET;
+  req.unsent = 1;
+  assert_true(sizeof(why) <= sizeof(req.error));
+  snprintf(req.error, sizeof(req.error), "%s", why);
+  assert_int_equal(error_for(a, &req, "b"), CAIRN_ENET);
+  assert_string_equal(cairn_error_last()->message, why);
+  message_lacks("storage endpoint");
+
+  /* one that went out and found no server is the endpoint's */
+  req.unsent = 0;
+  snprintf(req.error, sizeof(req.error), "Could not connect to server");
+  assert_int_equal(error_for(a, &req, "b"), CAIRN_ENET);
+  message_has("cannot reach the storage endpoint " ENDPOINT);
+  cairn_http_request_dispose(&req);
+  cairn_azure_account_free(a);
+}
+
 /* A container SAS asked for the account's containers is named as such. */
 static void test_azure_errors__container_sas_listing(void **state)
 {
@@ -413,6 +449,7 @@ int main(void)
     cmocka_unit_test(test_azure_errors__clock_skew),
     cmocka_unit_test(test_azure_errors__api_version),
     cmocka_unit_test(test_azure_errors__endpoint_without_account),
+    cmocka_unit_test(test_azure_errors__unsent),
   };
 
   cairn_global_init();

@@ -22,6 +22,7 @@
 
 #include <cairn/common.h>
 
+#include "core/error.h"
 #include "http/http.h"
 
 static int listen_fd = -1;
@@ -324,6 +325,37 @@ static void test_http_engine__full_fd_sink(void **state)
   free(body);
 }
 
+static int no_token(cairn_http_request *req, void *data)
+{
+  (void)req;
+  (void)data;
+  return cairn__error(CAIRN_ENET, "%0300d: no token", 7);
+}
+
+/* A request whose credentials cannot be made fails unsent, reason whole. */
+static void test_http_engine__unsent(void **state)
+{
+  cairn_http_client *c = NULL;
+  cairn_http_request req;
+
+  (void)state;
+  assert_int_equal(cairn_http_client_new(&c, NULL), 0);
+  cairn_http_request_init(&req);
+  assert_int_equal(cairn_http_request_setup(&req, "GET", url("/echo")), 0);
+  req.prepare = no_token;
+  assert_int_equal(cairn_http_send(c, &req), CAIRN_ENET);
+  assert_int_equal(req.unsent, 1);
+  assert_int_equal(req.sends, 0);
+  assert_int_equal(strlen(req.error), 310);
+  assert_string_equal(req.error + 300, ": no token");
+  /* the same request sent again is no longer unsent */
+  req.prepare = NULL;
+  assert_int_equal(cairn_http_send(c, &req), 0);
+  assert_int_equal(req.unsent, 0);
+  cairn_http_request_dispose(&req);
+  cairn_http_client_free(c);
+}
+
 typedef struct {
   cairn_http_request reqs[40];
   int next, done, ok;
@@ -408,6 +440,7 @@ int main(void)
     cmocka_unit_test(test_http_engine__fd_body_and_sink),
     cmocka_unit_test(test_http_engine__large_fd_sink),
     cmocka_unit_test(test_http_engine__full_fd_sink),
+    cmocka_unit_test(test_http_engine__unsent),
     cmocka_unit_test(test_http_engine__parallel),
     cmocka_unit_test(test_http_engine__refused),
   };
