@@ -845,9 +845,14 @@ int cairn_store_secret_delete(cairn_store *store, const char *id)
   if (users.count) {
     for (i = 0; i < users.count; i++)
       cairn_buf_printf(&text, "%s%s", i ? ", " : "", users.items[i]);
-    error = cairn__error(CAIRN_EINUSE, "secret '%s' is used by %s: point "
-                         "them at another secret first", name,
-                         cairn_buf_cstr(&text));
+    /* a connector's own secret goes with the connector */
+    error = strncmp(name, "connector-", 10) == 0
+                ? cairn__error(CAIRN_EINUSE, "secret '%s' is held by %s: "
+                               "delete the connector to remove it", name,
+                               cairn_buf_cstr(&text))
+                : cairn__error(CAIRN_EINUSE, "secret '%s' is used by %s: "
+                               "point them at another secret first", name,
+                               cairn_buf_cstr(&text));
     goto done;
   }
   if ((error = cairn__db_prepare(store, &st,

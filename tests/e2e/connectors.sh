@@ -88,6 +88,7 @@ has "connector-$key_id" "the connector's secret"
 has "account_key" "the secret's key name"
 refused secret delete "$secret_id" -y
 has "service connector 'az-key'" "its secret cannot go first"
+has "delete the connector to remove it" "the way to remove it"
 refused secret rename "$secret_id" -n hijacked
 has "cairn service-connector update" "its secret is renamed by nobody"
 refused secret update "$secret_id" --junk_field=1
