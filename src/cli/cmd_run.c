@@ -112,6 +112,12 @@ void cmd_run_print_steps(cairn_store *store, const cairn_run *run,
       fprintf(out, "%s: %s\n", steps[i].step, m);
     free(m);
   }
+  /* why each failed step failed, and where to read more */
+  for (i = 0; i < n; i++)
+    if (steps[i].status == CAIRN_STATUS_FAILED && steps[i].error &&
+        *steps[i].error)
+      fprintf(out, "%s failed: %s (its output: cairn run logs %s %s)\n",
+              steps[i].step, steps[i].error, run->name, steps[i].step);
   cairn_step_run_list_free(steps, n);
 }
 

@@ -87,6 +87,9 @@ ok run describe fails-1 --output json
 same "$(json "d['status']" <<<"$out")" failed "run status"
 same "$(json "[s['status'] for s in d['steps'] if s['step'] == 'after'][0]" \
   <<<"$out")" skipped "dependent of the failing step"
+ok run describe fails-1
+has "boom failed: exited with status 3 (its output: cairn run logs fails-1 boom)" \
+  "the table's run says why a step failed"
 ok run logs fails-1 boom
 has "going down" "log of the failing step"
 refused artifact describe fails::boom::out
