@@ -369,9 +369,19 @@ static int do_get(cli_ctx *ctx, int argc, char **argv)
     if (cairn__pipeline_download(&written, fs, &v, dest, flags,
                                  &progress) < 0) {
       cli_progress_stop(bar, 0);
-      rc = cairn_error_last()->code == CAIRN_ECANCELLED
-               ? cli_error("interrupted: '%s' was left as it was", dest)
-               : cli_fail();
+      if (cairn_error_last()->code == CAIRN_ECANCELLED)
+        rc = cli_error("interrupted: '%s' was left as it was", dest);
+      else if (owned && ls->component.connector_id &&
+               cairn_error_last()->code == CAIRN_EAUTH)
+        rc = cli_error("%s\n  %s:%d lies at %s, outside the path %s of "
+                       "artifact store '%s', whose service connector may "
+                       "reach that path's container only: connect the "
+                       "store to credentials that reach both, or give it "
+                       "its old path back", cairn_error_last()->message,
+                       v.artifact, v.version, v.uri, ls->root,
+                       ls->component.name);
+      else
+        rc = cli_fail();
     } else {
       cli_progress_stop(bar, 1);
       printf("Saved %s:%d to %s (SHA-256 %s checked).\n", v.artifact,

@@ -121,6 +121,16 @@ ok --log-level trace artifact get breast_cancer_model "$work/model"
 has "sr=c&sp=racwdl&sig=***" "requests carry the container SAS"
 lacks "$dev_key" "the trace"
 lacks "SharedKey" "the trace"
+# Moved to another container, the store's SAS no longer reaches its old
+# versions: the error says why, and moving it back heals it.
+ok artifact-store update store_key --path="az://$base-key-moved/art"
+refused artifact get breast_cancer_model "$work/moved-model"
+has "outside the path az://$base-key-moved/art of artifact store \
+'store_key'" "a moved store's old version"
+has "connect the store to credentials that reach both" "the way out"
+lacks "$dev_key" "the error of a moved store"
+ok artifact-store update store_key --path="az://$base-key/art"
+ok artifact get breast_cancer_model "$work/moved-model"
 
 # --- sas-token: an account SAS, handed on as it is ---------------------
 ok service-connector register az-sas --type azure --auth-method sas-token \
