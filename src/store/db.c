@@ -265,7 +265,8 @@ int cairn__db_resolve(cairn_store *s, char **out, const char *sql_name,
     return cairn__db_error(s, "metadata store");
   if (strlen(key) < 4)
     return cairn__error(CAIRN_ENOTFOUND, "no %s '%s' (looked for a name "
-                        "and an id)", what, key);
+                        "and an id; a prefix of an id needs 4 characters "
+                        "or more)", what, key);
   return resolve_prefix(s, out, sql_prefix, scope, key, what);
 }
 

@@ -131,6 +131,8 @@ static void test_components(void **state)
   prefix[3] = '\0';
   assert_int_equal(cairn_store_component_get(f->store, &g, "artifact_store",
                                              prefix), CAIRN_ENOTFOUND);
+  assert_non_null(strstr(cairn_error_last()->message,
+                         "a prefix of an id needs 4 characters or more"));
   assert_int_equal(cairn_store_component_get(f->store, &g, "artifact_store",
                                              "nope"), CAIRN_ENOTFOUND);
   assert_non_null(strstr(cairn_error_last()->message, "nope"));
