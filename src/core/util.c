@@ -410,7 +410,11 @@ static int yaml_collection(struct yaml_reader *r, int mapping, json_t **out)
     key = json_stringn((const char *)ev.data.scalar.value,
                        ev.data.scalar.length);
     if (json_object_get(node, json_string_value(key))) {
-      error = yaml_fail(r, &ev, "duplicate key in a mapping");
+      char what[160];
+
+      snprintf(what, sizeof(what), "duplicate key '%.100s' in a mapping",
+               json_string_value(key));
+      error = yaml_fail(r, &ev, what);
       json_decref(key);
       yaml_event_delete(&ev);
       goto fail;

@@ -160,6 +160,8 @@ static void test_unknown_keys(void **state)
   (void)state;
   expect_error("name: p\nsteps:\n  a: {run: x, output: [o]}\n",
                "step 'a': unknown key 'output'", "valid keys: run, code");
+  expect_error("name: p\nsteps:\n  a: {run: x}\n  a: {run: y}\n",
+               "4:3: duplicate key 'a' in a mapping", NULL);
   expect_error("name: p\nstep:\n  a: {run: x}\n",
                "unknown key 'step'", "valid keys: name");
 }
