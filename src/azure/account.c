@@ -102,22 +102,29 @@ static int set_source(cairn_azure_account *account, const char *where)
   return set_source_tail(account, where, "");
 }
 
-/* Decode and check an account key; the key never enters a message. */
+/* Trim surrounding whitespace. */
+static void trim(const char **s, size_t *len)
+{
+  while (*len && isspace((unsigned char)**s)) {
+    (*s)++;
+    (*len)--;
+  }
+  while (*len && isspace((unsigned char)(*s)[*len - 1]))
+    (*len)--;
+}
+
 /*
+ * Decode and check an account key; the key never enters a message.
  * Surrounding whitespace, such as the newline of a file the key was read
  * from, is not part of it; whitespace inside is an error.
  */
 static int decode_key(unsigned char **out, size_t *outlen, const char *key)
 {
-  size_t len;
+  size_t len = strlen(key);
   char *bare;
   int error;
 
-  while (isspace((unsigned char)*key))
-    key++;
-  len = strlen(key);
-  while (len && isspace((unsigned char)key[len - 1]))
-    len--;
+  trim(&key, &len);
   if (!(bare = cairn__strndup(key, len)))
     return CAIRN_ENOMEM;
   error = cairn_base64_decode(out, outlen, bare);
@@ -480,17 +487,6 @@ static const char *const cs_keys[CS_COUNT] = {
 
 /* What the names of connection string keys are made of. */
 #define CS_KEY_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-/* Trim surrounding whitespace. */
-static void trim(const char **s, size_t *len)
-{
-  while (*len && isspace((unsigned char)**s)) {
-    (*s)++;
-    (*len)--;
-  }
-  while (*len && isspace((unsigned char)(*s)[*len - 1]))
-    (*len)--;
-}
 
 /* Drop one pair of enclosing double quotes. */
 static void unquote(const char **s, size_t *len)

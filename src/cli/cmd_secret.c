@@ -470,12 +470,14 @@ static int do_export(cli_ctx *ctx, int argc, char **argv)
     fwrite(yaml.ptr, 1, yaml.size, stdout);
   } else {
     struct stat st;
+    int there;
 
     path = file ? strdup(file) : cairn__sprintf("%s.yaml", s.name);
-    if (path && lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+    there = path && lstat(path, &st) == 0;
+    if (there && !S_ISREG(st.st_mode))
       rc = cli_error("'%s' is not a regular file: give a file's path, or "
                      "-f - for standard output", path);
-    else if (path && !cli_flag(&a, "overwrite") && lstat(path, &st) == 0)
+    else if (there && !cli_flag(&a, "overwrite"))
       rc = cli_error("'%s' exists: give --overwrite to replace it, or "
                      "another -f FILE", path);
     else if (!path || cairn_file_write_atomic(path, yaml.ptr, yaml.size,

@@ -267,6 +267,7 @@ static int parse_env(cairn_pipeline_step *s, const json_t *v,
 {
   const char *key;
   json_t *value;
+  size_t len;
 
   if (!json_is_object(v))
     return cairn__error(CAIRN_EINVAL, "%s: step '%s': 'env' must be a "
@@ -294,9 +295,7 @@ static int parse_env(cairn_pipeline_step *s, const json_t *v,
     if (!kv->value)
       return cairn__error(CAIRN_EINVAL, "%s: step '%s': env: '%s' must be "
                           "text or a number", source, s->name, key);
-    if (strlen(kv->value) > CAIRN_PIPELINE_VALUE_MAX) {
-      size_t len = strlen(kv->value);
-
+    if ((len = strlen(kv->value)) > CAIRN_PIPELINE_VALUE_MAX) {
       free(kv->value);
       kv->value = NULL;
       return cairn__error(CAIRN_EINVAL, "%s: step '%s': env: '%s' has %zu "

@@ -107,7 +107,10 @@ void cairn_pipeline_free(cairn_pipeline *p);
   "up to 128 letters, digits, '_', '.' and '-', not starting with '.' or " \
   "'-' nor ending with '.'"
 #define CAIRN_PIPELINE_NAME_MAX 128
-/* The longest value of a parameter or env variable a step is given. */
+/*
+ * The longest value of a parameter or env variable a step is given (an
+ * environment string is limited to 128 KiB).
+ */
 #define CAIRN_PIPELINE_VALUE_MAX (64 * 1024)
 
 /* 1 when @p name follows CAIRN_PIPELINE_NAME_RULE. */

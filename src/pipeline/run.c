@@ -929,9 +929,6 @@ static void loop(struct runner *r)
 /* Entry                                                             */
 /* ---------------------------------------------------------------- */
 
-/* A parameter's value may take this many bytes (an environment string
- * is limited to 128 KiB). */
-
 /* One "k=v" into @p params, checked against those already there. */
 static int add_param(json_t *params, const char *kv)
 {
